@@ -1,0 +1,21 @@
+# The two set-up commands of the README are `make serve` and `make test`;
+# both create the virtual environment on first use.
+VENV ?= .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: serve test check
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+serve: $(STAMP)
+	$(VENV)/bin/vpnaas serve
+
+test: $(STAMP)
+	VENV=$(VENV) scripts/test
+
+check: $(STAMP)
+	VENV=$(VENV) scripts/test --lint-only

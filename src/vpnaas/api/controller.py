@@ -1,0 +1,239 @@
+"""The one generic controller: list, show, create, update and delete any resource.
+
+Each operation reads top to bottom in Neutron's order: parse the request,
+authorize, open one transaction, run the resource's rules, store, commit,
+tell the driver, render. Nothing here names a resource.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from vpnaas import errors
+from vpnaas.api import body, query, render
+from vpnaas.context import RequestContext
+from vpnaas.db.engine import Database
+from vpnaas.db.repo import Hooks, Repo, Scope
+from vpnaas.db.tables import Schema
+from vpnaas.drivers import Driver
+from vpnaas.policy import Authorizer
+from vpnaas.rules import ResourceRules, RuleEnv, RuleOptions
+from vpnaas.spec import Catalog, Resource
+from vpnaas.spec.resource import OWNER, OWNER_ALIAS
+
+__all__ = ["Controller", "Page"]
+
+
+@dataclass(frozen=True)
+class Page:
+    """What a list request returns before it is encoded."""
+
+    document: dict[str, Any]
+
+
+class Controller:
+    """CRUD for every resource of a catalog."""
+
+    def __init__(
+        self,
+        *,
+        catalog: Catalog,
+        db: Database,
+        schema: Schema,
+        authorizer: Authorizer,
+        rules: dict[str, ResourceRules],
+        hooks: Hooks,
+        driver: Driver,
+        options: RuleOptions,
+        filter_validation: bool = True,
+        max_limit: int = -1,
+    ) -> None:
+        self.catalog = catalog
+        self.db = db
+        self.schema = schema
+        self.authz = authorizer
+        self.rules = rules
+        self.hooks = hooks
+        self.driver = driver
+        self.options = options
+        self.filter_validation = filter_validation
+        self.max_limit = max_limit
+
+    # --- building blocks shared with the topology actions ------------------------
+
+    def scope(self, ctx: RequestContext, res: Resource) -> Scope:
+        """The rows of ``res`` the caller may see (``policy.md`` §4)."""
+        if ctx.unscoped or not res.owned:
+            return Scope(None)
+        custom = self.rules_for(res).visibility(ctx, self.schema, res)
+        if custom is not None:
+            return Scope(custom)
+        owner = self.schema.table(res).c[OWNER]
+        return Scope(owner == ctx.project_id if ctx.project_id is not None else sa.false())
+
+    def rules_for(self, res: Resource) -> ResourceRules:
+        return self.rules.get(res.member) or ResourceRules()
+
+    @contextmanager
+    def writing(self, ctx: RequestContext) -> Iterator[RuleEnv]:
+        """A write transaction and the rule environment over it."""
+        with self.db.write() as conn:
+            yield self._env(ctx, conn)
+
+    @contextmanager
+    def reading(self, ctx: RequestContext) -> Iterator[RuleEnv]:
+        with self.db.read() as conn:
+            yield self._env(ctx, conn)
+
+    def _env(self, ctx: RequestContext, conn: sa.Connection) -> RuleEnv:
+        repo = Repo(conn, self.schema, self.hooks)
+        return RuleEnv(
+            ctx=ctx,
+            repo=repo,
+            catalog=self.catalog,
+            options=self.options,
+            scope_of=lambda res: self.scope(ctx, res),
+        )
+
+    def not_found(self, res: Resource, obj_id: str) -> errors.ApiError:
+        return errors.by_name(res.not_found)(id=obj_id)
+
+    def policy_target(self, res: Resource, obj: dict[str, Any]) -> dict[str, Any]:
+        target = dict(obj)
+        if res.owned:
+            target[OWNER_ALIAS] = obj.get(OWNER)
+        return target
+
+    def read_target(self, res: Resource, obj: dict[str, Any]) -> dict[str, Any]:
+        """What a read rule sees: the owner and the resource's declared fields."""
+        target = {name: obj.get(name) for name in res.policy.target_fields}
+        if res.owned:
+            target[OWNER] = target[OWNER_ALIAS] = obj.get(OWNER)
+        return target
+
+    def can_get(self, ctx: RequestContext, res: Resource, obj: dict[str, Any]) -> bool:
+        return self.authz.allowed(ctx, f"get_{res.member}", self.read_target(res, obj))
+
+    def authorize_change(
+        self,
+        ctx: RequestContext,
+        res: Resource,
+        verb: str,
+        current: dict[str, Any],
+        changes: dict[str, Any],
+    ) -> None:
+        """Update/delete authorization: 404 if the caller may not even see it."""
+        target = self.policy_target(res, {**current, **changes})
+        names = self.authz.write_rules(res, verb, changes, create=False)
+        if not all(self.authz.allowed(ctx, name, target) for name in names):
+            if not self.can_get(ctx, res, current):
+                raise errors.HTTPNotFound()
+            self.authz.authorize(ctx, names, target)
+
+    # --- the five operations -------------------------------------------------------
+
+    def index(
+        self, ctx: RequestContext, res: Resource, params: query.Params, base_url: str
+    ) -> dict[str, Any]:
+        """GET collection → 200 ``{"<collection>": [...]}`` (+ links when paged)."""
+        self.authz.check_scope(ctx, f"get_{res.member}")
+        q = query.parse_list(
+            res, params, filter_validation=self.filter_validation, max_limit=self.max_limit
+        )
+        with self.db.read() as conn:
+            objs = Repo(conn, self.schema, self.hooks).page(res, q, self.scope(ctx, res))
+        allowed: dict[tuple[Any, ...], bool] = {}
+        page = []
+        for obj in objs:
+            target = self.read_target(res, obj)
+            key = tuple(target.values())
+            if key not in allowed:
+                allowed[key] = self.authz.allowed(ctx, f"get_{res.member}", target)
+            if allowed[key]:
+                page.append(obj)
+        doc: dict[str, Any] = {res.collection: [render.item(res, o, q.fields) for o in page]}
+        if q.limit:
+            doc[f"{res.collection}_links"] = render.links(
+                res, base_url, params, page, q.limit, q.reverse
+            )
+        return doc
+
+    def show(
+        self, ctx: RequestContext, res: Resource, obj_id: str, params: query.Params
+    ) -> dict[str, Any]:
+        """GET member → 200 ``{"<member>": {...}}``; 404 if unknown or hidden."""
+        self.authz.check_scope(ctx, f"get_{res.member}")
+        fields = query.parse_fields(res, params)
+        with self.db.read() as conn:
+            obj = Repo(conn, self.schema, self.hooks).get(res, obj_id, self.scope(ctx, res))
+        if obj is None:
+            raise self.not_found(res, obj_id)
+        if not self.can_get(ctx, res, obj):
+            raise errors.HTTPNotFound()
+        return {res.member: render.item(res, obj, fields)}
+
+    def create(
+        self, ctx: RequestContext, res: Resource, doc: Any, obj_id: str | None = None
+    ) -> dict[str, Any]:
+        """POST collection → 201 with the new object (``obj_id``: a chosen id)."""
+        prepared = body.prepare_create(res, ctx, doc)
+        values = prepared.values
+        self.authz.authorize(
+            ctx,
+            self.authz.write_rules(res, "create", values, create=True),
+            self.policy_target(res, values),
+        )
+        obj = self._new_object(res, values, obj_id)
+        with self.writing(ctx) as env:
+            self.rules_for(res).on_create(env, obj)
+            env.repo.insert(res, obj)
+            stored = env.repo.get(res, obj["id"])
+        assert stored is not None
+        self.driver.created(res, stored)
+        return {res.member: render.item(res, stored, echo=prepared.echo)}
+
+    def update(self, ctx: RequestContext, res: Resource, obj_id: str, doc: Any) -> dict[str, Any]:
+        """PUT member → 200 with the updated object."""
+        prepared = body.prepare_update(res, doc)
+        with self.writing(ctx) as env:
+            current = env.repo.get(res, obj_id, self.scope(ctx, res), lock=True)
+            if current is None:
+                raise self.not_found(res, obj_id)
+            body.merge_update(res, prepared, current)
+            self.authorize_change(ctx, res, "update", current, prepared.values)
+            self.rules_for(res).on_update(env, current, prepared.values)
+            env.repo.update(res, obj_id, prepared.values)
+            stored = env.repo.get(res, obj_id)
+        assert stored is not None
+        self.driver.updated(res, stored, current)
+        return {res.member: render.item(res, stored, echo=prepared.echo)}
+
+    def delete(self, ctx: RequestContext, res: Resource, obj_id: str) -> None:
+        """DELETE member → 204."""
+        with self.writing(ctx) as env:
+            current = env.repo.get(res, obj_id, self.scope(ctx, res), lock=True)
+            if current is None:
+                raise self.not_found(res, obj_id)
+            self.authorize_change(ctx, res, "delete", current, {})
+            self.rules_for(res).on_delete(env, current)
+            env.repo.delete(res, obj_id)
+        self.driver.deleted(res, current)
+
+    def _new_object(
+        self, res: Resource, values: dict[str, Any], obj_id: str | None
+    ) -> dict[str, Any]:
+        obj = {"id": obj_id or str(uuid.uuid4())}
+        for fld in res.fields:
+            if fld.name == "id":
+                continue
+            if fld.name in values:
+                obj[fld.name] = values[fld.name]
+            elif not fld.create and fld.stored:
+                obj[fld.name] = fld.default
+        return obj

@@ -1,0 +1,113 @@
+"""``create_app(settings)``: the WSGI application and its middleware, in order.
+
+From the outside in:
+
+1. ``HTTPProxyToWSGI`` (oslo.middleware): honour ``X-Forwarded-Proto`` and
+   friends, so links carry the scheme the client used.
+2. ``RequestId`` (oslo.middleware): every response gets
+   ``x-openstack-request-id: req-<uuid>``.
+3. ``OpenPaths``: ``GET /`` (version discovery) skips authentication.
+4. Authentication: ``auth_token`` (keystonemiddleware) then ``KeystoneContext``
+   in keystone mode, ``NoAuth`` in the embedded default; both leave a
+   :class:`~vpnaas.context.RequestContext` in the environ.
+5. The Falcon application: routes derived from the catalog; every error is
+   rendered as a NeutronError document there.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import falcon
+from oslo_middleware import http_proxy_to_wsgi, request_id
+
+from vpnaas.api import http, routes
+from vpnaas.api.controller import Controller
+from vpnaas.auth import KeystoneContext, NoAuth, OpenPaths, WSGIApp
+from vpnaas.db import tables
+from vpnaas.db.engine import Database
+from vpnaas.db.repo import Hooks
+from vpnaas.drivers import StatusWriter, make_driver
+from vpnaas.policy import Authorizer
+from vpnaas.rules import RuleOptions
+from vpnaas.rules.registry import vpn_rules
+from vpnaas.settings import Settings, new_conf
+from vpnaas.spec import catalog
+from vpnaas.topology import topology_hooks, topology_rules
+
+__all__ = ["Application", "create_app"]
+
+LOG = logging.getLogger(__name__)
+
+
+@dataclass
+class Application:
+    """The WSGI callable plus the parts tests and the CLI reach for."""
+
+    wsgi: WSGIApp
+    controller: Controller
+    db: Database
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        return self.wsgi(environ, start_response)
+
+
+def create_app(settings: Settings) -> Application:
+    """Build the application for ``settings`` (no I/O beyond the engine)."""
+    cat = catalog(legacy_crypto=settings.legacy_crypto)
+    conf = settings.conf
+    if conf is None:
+        conf = new_conf()
+        conf([], project="vpnaas", default_config_files=[], default_config_dirs=[])
+    db = Database(settings.database_url, settings.pool)
+    schema = tables.schema()
+    authorizer = Authorizer(conf, cat)
+    topo_hooks = topology_hooks()
+    controller = Controller(
+        catalog=cat,
+        db=db,
+        schema=schema,
+        authorizer=authorizer,
+        rules={**topology_rules(), **vpn_rules()},
+        hooks=Hooks(filters=topo_hooks.filters, loaders=topo_hooks.loaders),
+        driver=make_driver(settings.driver, StatusWriter(db, schema, cat)),
+        options=RuleOptions(
+            peer_hosts_file=settings.peer_hosts_file, network_max_mtu=settings.network_max_mtu
+        ),
+        filter_validation=settings.filter_validation,
+        max_limit=settings.pagination_max_limit,
+    )
+    api = falcon.App(middleware=[http.JsonSuffix()])
+    api.req_options.keep_blank_qs_values = True
+    api.add_error_handler(Exception, http.handle_error)
+    api.add_error_handler(falcon.HTTPError, http.handle_error)
+    limits = routes.Limits(settings.max_body_size, settings.network_link_prefix)
+    routes.add_discovery_routes(api, cat)
+    routes.add_resource_routes(api, controller, cat, limits)
+    for add in _extra_routes():
+        add(api, controller, limits)
+    wsgi: WSGIApp = _authenticated(api, settings, conf, authorizer)
+    wsgi = OpenPaths(wsgi, api, ["/", ""])
+    wsgi = request_id.RequestId(wsgi)
+    wsgi = http_proxy_to_wsgi.HTTPProxyToWSGI(wsgi, conf)
+    return Application(wsgi=wsgi, controller=controller, db=db)
+
+
+def _authenticated(api: WSGIApp, settings: Settings, conf: Any, authorizer: Authorizer) -> WSGIApp:
+    if settings.auth_strategy == "keystone":
+        from keystonemiddleware import auth_token
+
+        protected: WSGIApp = auth_token.AuthProtocol(
+            KeystoneContext(api, authorizer), {"oslo_config_config": conf}
+        )
+        return protected
+    LOG.warning("authentication is off (auth_strategy = noauth): identity headers are trusted")
+    return NoAuth(api, authorizer)
+
+
+def _extra_routes() -> list[Any]:
+    from vpnaas.topology.interfaces import add_interface_routes
+
+    return [add_interface_routes]

@@ -1,0 +1,148 @@
+"""The ``vpnaas`` command: ``serve``, ``db upgrade|check|downgrade``,
+``policy sample``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from vpnaas import settings as settings_mod
+from vpnaas.db import migrate
+from vpnaas.db.engine import create_engine
+
+__all__ = ["main"]
+
+LOG = logging.getLogger("vpnaas")
+SERVE_ENV = "VPNAAS_SERVE"
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config-file",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="oslo.config INI file (repeatable; later files win)",
+    )
+    parser.add_argument("--database-url", help="overrides [database] connection")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vpnaas", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the API server (granian, WSGI)")
+    _common(serve)
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 9696)")
+    serve.add_argument("--workers", type=int, help="worker processes (default 1)")
+    serve.add_argument("--auth-strategy", choices=["noauth", "keystone"])
+    db = sub.add_parser("db", help="manage the database schema")
+    db.add_argument("action", choices=["upgrade", "check", "downgrade", "current"])
+    _common(db)
+    pol = sub.add_parser("policy", help="policy helpers")
+    pol.add_argument("action", choices=["sample"])
+    return parser
+
+
+def _settings(args: argparse.Namespace, **extra: object) -> settings_mod.Settings:
+    return settings_mod.load(args.config_file, database_url=args.database_url, **extra)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    if args.command == "db":
+        return manage_db(args)
+    return policy_sample()
+
+
+def manage_db(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    engine = create_engine(settings.database_url, settings.pool)
+    try:
+        if args.action == "upgrade":
+            migrate.upgrade(engine)
+            _seed(settings)
+        elif args.action == "downgrade":
+            migrate.downgrade(engine)
+        elif args.action == "current":
+            pass
+        else:
+            diffs = migrate.check(engine)
+            for _diff in diffs:
+                pass
+            if diffs:
+                return 1
+    finally:
+        engine.dispose()
+    return 0
+
+
+def _seed(settings: settings_mod.Settings) -> None:
+    from vpnaas.app import create_app
+    from vpnaas.topology.seed import seed_external_network
+
+    app = create_app(settings)
+    try:
+        seed_external_network(app.controller, settings.seed)
+    finally:
+        app.db.dispose()
+
+
+def serve(args: argparse.Namespace) -> int:
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    overrides = {
+        "host": args.host,
+        "port": args.port,
+        "workers": args.workers,
+        "auth_strategy": args.auth_strategy,
+    }
+    settings = _settings(args, **overrides)
+    engine = create_engine(settings.database_url, settings.pool)
+    try:
+        if engine.dialect.name == "sqlite":
+            migrate.upgrade(engine)
+        elif migrate.differences(engine):
+            LOG.error("the database schema is not current: run `vpnaas db upgrade` first")
+            return 1
+    finally:
+        engine.dispose()
+    _seed(settings)
+    os.environ[SERVE_ENV] = json.dumps(
+        {
+            "config_files": args.config_file,
+            "overrides": {"database_url": args.database_url, **overrides},
+        }
+    )
+    LOG.info(
+        "serving on http://%s:%s/ with %s worker(s)", settings.host, settings.port, settings.workers
+    )
+    Granian(
+        "vpnaas.wsgi:from_environment",
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.WSGI,
+        workers=settings.workers,
+        factory=True,
+        log_access=False,
+    ).serve()
+    return 0
+
+
+def policy_sample() -> int:
+    from oslo_policy import generator
+
+    generator.generate_sample(args=["--namespace", "vpnaas", "--format", "yaml"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

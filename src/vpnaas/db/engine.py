@@ -1,0 +1,120 @@
+"""The database engine and the one-transaction-per-request boundary.
+
+``Database.read()`` and ``Database.write()`` open a connection inside a
+transaction that commits when the block ends and rolls back on any error.
+SQLite runs in WAL mode with foreign keys on; its write transactions start
+with ``BEGIN IMMEDIATE`` so that concurrent writers queue on the database lock
+instead of failing when a read lock cannot be upgraded. A database that cannot
+be reached becomes ``ServiceUnavailable`` (503), never a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from vpnaas import errors
+
+__all__ = ["Database", "PoolOptions"]
+
+LOG = logging.getLogger(__name__)
+
+_SQLITE_BEGIN = "vpnaas_sqlite_begin"
+
+
+@dataclass(frozen=True)
+class PoolOptions:
+    """Connection-pool settings (``[database]`` options of the config file)."""
+
+    max_pool_size: int = 5
+    max_overflow: int = 10
+    pool_timeout: int = 30
+    connection_recycle_time: int = 3600
+    sqlite_busy_timeout_ms: int = 30000
+
+
+def _sqlite_events(engine: Engine, opts: PoolOptions) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(opts.sqlite_busy_timeout_ms)}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get(_SQLITE_BEGIN, "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def create_engine(url: str, opts: PoolOptions) -> Engine:
+    """An engine for ``url`` configured for vpnaas' access pattern."""
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = sa.create_engine(url, pool_pre_ping=False)
+        _sqlite_events(engine, opts)
+        return engine
+    return sa.create_engine(
+        url,
+        pool_size=opts.max_pool_size,
+        max_overflow=opts.max_overflow,
+        pool_timeout=opts.pool_timeout,
+        pool_recycle=opts.connection_recycle_time,
+        pool_pre_ping=True,
+    )
+
+
+class Database:
+    """An engine plus the transaction boundaries the API uses."""
+
+    def __init__(self, url: str, opts: PoolOptions | None = None) -> None:
+        self.url = url
+        self.engine = create_engine(url, opts or PoolOptions())
+        self.dialect = self.engine.dialect.name
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only transaction."""
+        with self._transaction("DEFERRED") as conn:
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction (on SQLite, holding the write lock from the start)."""
+        with self._transaction("IMMEDIATE") as conn:
+            yield conn
+
+    @contextmanager
+    def _transaction(self, sqlite_mode: str) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn:
+                if self.is_sqlite:
+                    conn = conn.execution_options(**{_SQLITE_BEGIN: sqlite_mode})
+                with conn.begin():
+                    yield conn
+        except sa.exc.DBAPIError as exc:
+            if exc.connection_invalidated or isinstance(
+                exc, sa.exc.OperationalError | sa.exc.InterfaceError
+            ):
+                LOG.warning("database unavailable: %s", type(exc.orig).__name__)
+                raise errors.ServiceUnavailable(reason="the database cannot be reached") from exc
+            raise
+        except sa.exc.TimeoutError as exc:
+            raise errors.ServiceUnavailable(reason="no database connection is free") from exc
+
+    def dispose(self) -> None:
+        self.engine.dispose()

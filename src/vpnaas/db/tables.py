@@ -1,0 +1,165 @@
+"""Tables derived from the spec: one per resource, one per list attribute.
+
+Column types come from the field kinds; enumerations are plain strings (the
+spec validates them, so a new algorithm needs no migration). References
+become foreign keys that refuse to delete a row still pointed at; list items
+live in child tables deleted with their parent. Constraint names follow one
+naming convention so that every database reports the same names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import sqlalchemy as sa
+
+from vpnaas.spec import Catalog, Field, Resource, catalog
+from vpnaas.spec.kinds import Column, ListOf, Record
+
+__all__ = ["NAMING_CONVENTION", "Schema", "column_name", "schema"]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+_TYPES = {"string": sa.String, "integer": sa.Integer, "boolean": sa.Boolean}
+
+
+def column_name(field: Field, suffix: str = "") -> str:
+    """The column for ``field`` (``router:external`` → ``router_external``)."""
+    return field.name.replace(":", "_") + suffix
+
+
+def _sa_type(col: Column) -> sa.types.TypeEngine[Any]:
+    if col.type == "string":
+        return sa.String(col.length)
+    engine_type: sa.types.TypeEngine[Any] = _TYPES[col.type]()
+    return engine_type
+
+
+@dataclass(frozen=True)
+class ChildTable:
+    """Where one list attribute's items live."""
+
+    table: sa.Table
+    parent: sa.Column[str]
+    position: sa.Column[int]
+    values: tuple[sa.Column[object], ...]
+    record: Record | None
+
+
+class Schema:
+    """The metadata, and for each resource its table and child tables."""
+
+    def __init__(self, cat: Catalog) -> None:
+        self.metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+        self.tables: dict[str, sa.Table] = {}
+        self.columns: dict[tuple[str, str], tuple[sa.Column[object], ...]] = {}
+        self.children: dict[tuple[str, str], ChildTable] = {}
+        self._by_member = {r.member: r for r in cat.resources}
+        for resource in cat.resources:
+            self._add(resource)
+        self.revision = sa.Table(
+            "revision",
+            self.metadata,
+            sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+            sa.Column("number", sa.BigInteger, nullable=False),
+        )
+
+    def table(self, resource: Resource) -> sa.Table:
+        return self.tables[resource.member]
+
+    def field_columns(self, resource: Resource, field: Field) -> tuple[sa.Column[object], ...]:
+        return self.columns[(resource.member, field.name)]
+
+    def child(self, resource: Resource, field: Field) -> ChildTable:
+        return self.children[(resource.member, field.name)]
+
+    def _ref_table(self, member: str) -> str:
+        return self._by_member[member].collection
+
+    def _add(self, resource: Resource) -> None:
+        cols: list[sa.Column[object]] = []
+        indexes: list[sa.Index] = []
+        for field in resource.stored:
+            field_cols = [self._column(field, col) for col in field.kind.columns()]
+            self.columns[(resource.member, field.name)] = tuple(field_cols)
+            cols.extend(field_cols)
+        table = sa.Table(resource.collection, self.metadata, *cols)
+        for field in resource.stored:
+            if field.name == "id":
+                continue
+            first = self.columns[(resource.member, field.name)][0]
+            if field.sort or field.index or field.ref:
+                indexes.append(sa.Index(None, first, table.c.id))
+        for index in indexes:
+            table.append_constraint(index)
+        self.tables[resource.member] = table
+        for field in resource.child_tables:
+            self._add_child(resource, field)
+
+    def _column(self, field: Field, col: Column) -> sa.Column[object]:
+        name = column_name(field, col.suffix)
+        args: list[Any] = []
+        if field.ref and not col.suffix:
+            args.append(sa.ForeignKey(f"{self._ref_table(field.ref)}.id"))
+        return sa.Column(
+            name,
+            _sa_type(col),
+            *args,
+            primary_key=field.name == "id",
+            nullable=col.nullable,
+        )
+
+    def _add_child(self, resource: Resource, field: Field) -> None:
+        kind = field.kind
+        assert isinstance(kind, ListOf)
+        parent_table = self.tables[resource.member]
+        record = kind.item if isinstance(kind.item, Record) else None
+        value_cols: list[sa.Column[object]] = []
+        for col in kind.item.columns():
+            name = "value" if not col.suffix else col.suffix.lstrip("_")
+            args: list[Any] = []
+            sub = next((s for s in record.keys if s.name == name), None) if record else None
+            ref = getattr(sub.kind, "ref", None) if sub else getattr(kind.item, "ref", None)
+            if ref:
+                args.append(sa.ForeignKey(f"{self._ref_table(ref)}.id"))
+            value_cols.append(sa.Column(name, _sa_type(col), *args, nullable=col.nullable))
+        parent = sa.Column(
+            "parent_id",
+            sa.String(36),
+            sa.ForeignKey(f"{parent_table.name}.id", ondelete="CASCADE"),
+            primary_key=True,
+        )
+        position = sa.Column("position", sa.Integer, primary_key=True, autoincrement=False)
+        table = sa.Table(
+            f"{resource.collection}_{column_name(field)}",
+            self.metadata,
+            parent,
+            position,
+            *value_cols,
+        )
+        table.append_constraint(sa.Index(None, *value_cols))
+        if kind.unique_across:
+            table.append_constraint(
+                sa.UniqueConstraint(*(table.c[name] for name in kind.unique_across))
+            )
+        self.children[(resource.member, field.name)] = ChildTable(
+            table=table,
+            parent=parent,
+            position=position,
+            values=tuple(value_cols),
+            record=record,
+        )
+
+
+@cache
+def schema() -> Schema:
+    """The schema of this release (the same for every configuration)."""
+    return Schema(catalog())

@@ -1,0 +1,78 @@
+"""Data-plane drivers: told about committed changes, they report status back.
+
+A driver runs after the request's transaction has committed, never inside
+it. It may change only the ``status`` of VPN services and IPsec site
+connections, through :class:`StatusWriter`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+
+from vpnaas.db.engine import Database
+from vpnaas.db.tables import Schema
+from vpnaas.spec import Catalog, Resource
+from vpnaas.spec.vpn import PENDING_STATUSES
+
+__all__ = ["Driver", "StatusWriter", "make_driver"]
+
+#: the resources whose status a driver owns
+STATUS_RESOURCES = ("vpnservice", "ipsec_site_connection")
+
+
+class StatusWriter:
+    """Writes the ``status`` of services and connections."""
+
+    def __init__(self, db: Database, schema: Schema, cat: Catalog) -> None:
+        self.db = db
+        self.schema = schema
+        self.catalog = cat
+
+    def set(self, member: str, obj_id: str, status: str, *, only_pending: bool = False) -> None:
+        table = self.schema.table(self.catalog[member])
+        stmt = sa.update(table).where(table.c.id == obj_id).values(status=status)
+        if only_pending:
+            stmt = stmt.where(table.c.status.in_(sorted(PENDING_STATUSES)))
+        with self.db.write() as conn:
+            conn.execute(stmt)
+
+
+class Driver(Protocol):
+    """What the API tells a data plane."""
+
+    def created(self, res: Resource, obj: dict[str, Any]) -> None: ...
+
+    def updated(self, res: Resource, obj: dict[str, Any], before: dict[str, Any]) -> None: ...
+
+    def deleted(self, res: Resource, obj: dict[str, Any]) -> None: ...
+
+
+class NullDriver:
+    """No tunnels: services and connections leave ``PENDING_*`` for ``DOWN``.
+
+    Without a data plane nothing is ever up, so nothing is reported
+    ``ACTIVE`` (DESIGN.md).
+    """
+
+    def __init__(self, status: StatusWriter) -> None:
+        self.status = status
+
+    def created(self, res: Resource, obj: dict[str, Any]) -> None:
+        if res.member in STATUS_RESOURCES:
+            self.status.set(res.member, obj["id"], "DOWN", only_pending=True)
+
+    def updated(self, res: Resource, obj: dict[str, Any], before: dict[str, Any]) -> None:
+        if res.member in STATUS_RESOURCES:
+            self.status.set(res.member, obj["id"], "DOWN", only_pending=True)
+
+    def deleted(self, res: Resource, obj: dict[str, Any]) -> None:
+        """Nothing to tear down."""
+
+
+def make_driver(name: str, status: StatusWriter) -> Driver:
+    """The driver called ``name`` in configuration."""
+    if name == "null":
+        return NullDriver(status)
+    raise ValueError(f"unknown driver {name!r}")

@@ -1,0 +1,205 @@
+"""Configuration: oslo.config options, read once into a frozen :class:`Settings`.
+
+Operators write an INI file the OpenStack way (``[DEFAULT]``, ``[database]``,
+``[oslo_policy]``, ``[keystone_authtoken]``, ``[vpnaas]``, ``[topology]``);
+command-line flags override it. Nothing reads the ``ConfigOpts`` after
+:func:`load` except the libraries that need it themselves (oslo.policy,
+keystonemiddleware).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from oslo_config import cfg
+
+from vpnaas.db.engine import PoolOptions
+
+__all__ = ["Settings", "TopologySeed", "load", "new_conf"]
+
+DEFAULT_DATABASE = "sqlite:///vpnaas.sqlite"
+
+_DEFAULT_OPTS = [
+    cfg.StrOpt(
+        "auth_strategy",
+        default="noauth",
+        choices=["noauth", "keystone"],
+        help="noauth trusts X-Project-Id/X-User-Id/X-Roles headers (no project "
+        "header means admin); keystone validates tokens with keystonemiddleware.",
+    ),
+    cfg.HostAddressOpt("bind_host", default="127.0.0.1", help="Address to listen on."),
+    cfg.PortOpt("bind_port", default=9696, help="Port to listen on."),
+    cfg.IntOpt("api_workers", default=1, min=1, help="Number of API worker processes."),
+    cfg.IntOpt(
+        "pagination_max_limit", default=-1, help="Largest page a list returns; -1 for no cap."
+    ),
+    cfg.BoolOpt(
+        "filter_validation",
+        default=True,
+        help="Refuse unknown or non-filterable query parameters with 400.",
+    ),
+    cfg.StrOpt(
+        "network_link_prefix",
+        help="Scheme, host and path prefix of paging links, when behind a proxy.",
+    ),
+    cfg.BoolOpt(
+        "legacy_crypto_algorithms",
+        default=False,
+        help="Accept sha1 and 3des and default auth_algorithm to sha1 (the base "
+        "API definition); by default vpn-no-sha1-3des holds.",
+    ),
+    cfg.IntOpt(
+        "max_request_body_size", default=114688, help="Largest request body accepted, in bytes."
+    ),
+]
+_DATABASE_OPTS = [
+    cfg.StrOpt(
+        "connection",
+        default=DEFAULT_DATABASE,
+        secret=True,
+        help="SQLAlchemy URL: sqlite:///path, postgresql+psycopg://..., mysql+pymysql://...",
+    ),
+    cfg.IntOpt("max_pool_size", default=5, help="Connections kept open per worker."),
+    cfg.IntOpt("max_overflow", default=10, help="Extra connections beyond the pool."),
+    cfg.IntOpt("pool_timeout", default=30, help="Seconds to wait for a free connection."),
+    cfg.IntOpt(
+        "connection_recycle_time",
+        default=3600,
+        help="Seconds after which a connection is replaced.",
+    ),
+]
+_VPNAAS_OPTS = [
+    cfg.StrOpt(
+        "driver",
+        default="null",
+        choices=["null"],
+        help="Data plane: null reports every service and connection DOWN.",
+    ),
+    cfg.StrOpt(
+        "peer_hosts_file",
+        help="Resolve peer_address host names only from this hosts(5) file "
+        "instead of the system resolver.",
+    ),
+]
+_TOPOLOGY_OPTS = [
+    cfg.BoolOpt(
+        "seed_external_network",
+        default=True,
+        help="Create an external network at start-up if it does not exist.",
+    ),
+    cfg.StrOpt(
+        "external_network_id", help="Id of the seeded external network (default: generated once)."
+    ),
+    cfg.StrOpt("external_network_name", default="public"),
+    cfg.StrOpt(
+        "external_subnet_cidr",
+        default="172.24.4.0/24",
+        help="IPv4 subnet of the seeded external network.",
+    ),
+    cfg.StrOpt(
+        "external_subnet_ipv6_cidr", help="Optional IPv6 subnet of the seeded external network."
+    ),
+    cfg.StrOpt(
+        "admin_project_id", default="admin", help="Project that owns the seeded external network."
+    ),
+    cfg.IntOpt("network_max_mtu", default=1500, help="Largest network MTU."),
+]
+
+
+@dataclass(frozen=True)
+class TopologySeed:
+    """The external network created at start-up."""
+
+    enabled: bool = True
+    network_id: str | None = None
+    name: str = "public"
+    cidr: str = "172.24.4.0/24"
+    ipv6_cidr: str | None = None
+    project_id: str = "admin"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything vpnaas itself reads from configuration."""
+
+    database_url: str = DEFAULT_DATABASE
+    pool: PoolOptions = field(default_factory=PoolOptions)
+    auth_strategy: str = "noauth"
+    host: str = "127.0.0.1"
+    port: int = 9696
+    workers: int = 1
+    pagination_max_limit: int = -1
+    filter_validation: bool = True
+    network_link_prefix: str | None = None
+    legacy_crypto: bool = False
+    max_body_size: int = 114688
+    driver: str = "null"
+    peer_hosts_file: str | None = None
+    network_max_mtu: int = 1500
+    seed: TopologySeed = field(default_factory=TopologySeed)
+    conf: Any = field(default=None, compare=False, repr=False)
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with the non-``None`` values of ``changes`` applied."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def new_conf() -> cfg.ConfigOpts:
+    """A fresh ``ConfigOpts`` with vpnaas' options registered."""
+    conf = cfg.ConfigOpts()
+    conf.register_opts(_DEFAULT_OPTS)
+    conf.register_opts(_DATABASE_OPTS, group="database")
+    conf.register_opts(_VPNAAS_OPTS, group="vpnaas")
+    conf.register_opts(_TOPOLOGY_OPTS, group="topology")
+    return conf
+
+
+def load(config_files: Sequence[str] = (), **overrides: Any) -> Settings:
+    """Read ``config_files`` into :class:`Settings`; ``overrides`` win."""
+    conf = new_conf()
+    conf([], project="vpnaas", default_config_files=list(config_files), default_config_dirs=[])
+    db = conf.database
+    topo = conf.topology
+    settings = Settings(
+        database_url=db.connection,
+        pool=PoolOptions(
+            max_pool_size=db.max_pool_size,
+            max_overflow=db.max_overflow,
+            pool_timeout=db.pool_timeout,
+            connection_recycle_time=db.connection_recycle_time,
+        ),
+        auth_strategy=conf.auth_strategy,
+        host=conf.bind_host,
+        port=conf.bind_port,
+        workers=conf.api_workers,
+        pagination_max_limit=conf.pagination_max_limit,
+        filter_validation=conf.filter_validation,
+        network_link_prefix=conf.network_link_prefix,
+        legacy_crypto=conf.legacy_crypto_algorithms,
+        max_body_size=conf.max_request_body_size,
+        driver=conf.vpnaas.driver,
+        peer_hosts_file=conf.vpnaas.peer_hosts_file,
+        network_max_mtu=topo.network_max_mtu,
+        seed=TopologySeed(
+            enabled=topo.seed_external_network,
+            network_id=topo.external_network_id,
+            name=topo.external_network_name,
+            cidr=topo.external_subnet_cidr,
+            ipv6_cidr=topo.external_subnet_ipv6_cidr,
+            project_id=topo.admin_project_id,
+        ),
+        conf=conf,
+    )
+    return settings.with_overrides(**overrides)
+
+
+def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
+    """For oslo-config-generator: every option vpnaas registers."""
+    return [
+        (None, list(_DEFAULT_OPTS)),
+        ("database", list(_DATABASE_OPTS)),
+        ("vpnaas", list(_VPNAAS_OPTS)),
+        ("topology", list(_TOPOLOGY_OPTS)),
+    ]

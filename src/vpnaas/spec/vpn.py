@@ -1,0 +1,219 @@
+"""The five VPNaaS resources: IKE and IPsec policies, VPN services, endpoint
+groups and IPsec site connections, with the constants they are built from.
+
+``vpn_resources(legacy_crypto)`` returns the declarations. By default the
+``vpn-no-sha1-3des`` semantics hold (``sha256`` default, ``sha1``/``3des``
+refused); ``legacy_crypto=True`` restores the base definition's lists and
+its ``sha1`` default. The stored shape is the same either way.
+"""
+
+from __future__ import annotations
+
+from vpnaas.spec.kinds import Bool, Composite, Enum, Int, ListOf, Str, Sub, Uuid
+from vpnaas.spec.kinds import Cidr as CidrKind
+from vpnaas.spec.resource import Field, Resource, common_fields
+
+__all__ = [
+    "ACTIVE",
+    "DOWN",
+    "PENDING_CREATE",
+    "PENDING_STATUSES",
+    "STATUSES",
+    "vpn_resources",
+]
+
+# --- statuses -----------------------------------------------------------------
+
+ACTIVE = "ACTIVE"
+DOWN = "DOWN"
+BUILD = "BUILD"
+ERROR = "ERROR"
+PENDING_CREATE = "PENDING_CREATE"
+PENDING_UPDATE = "PENDING_UPDATE"
+PENDING_DELETE = "PENDING_DELETE"
+STATUSES = (ACTIVE, DOWN, BUILD, ERROR, PENDING_CREATE, PENDING_UPDATE, PENDING_DELETE)
+PENDING_STATUSES = frozenset({PENDING_CREATE, PENDING_UPDATE, PENDING_DELETE})
+
+# --- enumerations -------------------------------------------------------------
+
+WEAK_AUTH_ALGORITHMS = ("sha1",)
+AUTH_ALGORITHMS = ("sha256", "sha384", "sha512", "aes-xcbc", "aes-cmac")
+WEAK_ENCRYPTION_ALGORITHMS = ("3des",)
+ENCRYPTION_ALGORITHMS = (
+    "aes-128",
+    "aes-192",
+    "aes-256",
+    *(
+        f"aes-{bits}-{mode}-{icv}"
+        for mode in ("ccm", "gcm")
+        for icv in (8, 12, 16)
+        for bits in (128, 192, 256)
+    ),
+    "aes-128-ctr",
+    "aes-192-ctr",
+    "aes-256-ctr",
+)
+PFS_GROUPS = ("group2", "group5", *(f"group{n}" for n in range(14, 32)))
+LIFETIME_UNITS = ("seconds",)
+IKE_VERSIONS = ("v1", "v2")
+PHASE1_MODES = ("main", "aggressive")
+TRANSFORM_PROTOCOLS = ("esp", "ah", "ah-esp")
+ENCAPSULATION_MODES = ("tunnel", "transport")
+DPD_ACTIONS = ("clear", "disabled", "hold", "restart", "restart-by-peer")
+INITIATORS = ("bi-directional", "response-only")
+AUTH_MODES = ("psk",)
+ROUTE_MODES = ("static",)
+ENDPOINT_TYPES = ("cidr", "network", "router", "subnet", "vlan")
+
+LIFETIME = Composite(
+    keys=(
+        Sub("units", Enum(LIFETIME_UNITS), "seconds"),
+        Sub("value", Int(minimum=60), 3600),
+    )
+)
+DPD = Composite(
+    keys=(
+        Sub("action", Enum(DPD_ACTIONS), "hold"),
+        Sub("interval", Int(), 30),
+        Sub("timeout", Int(), 120),
+    )
+)
+
+
+def _status() -> Field:
+    return Field(name="status", kind=Str(16), default=PENDING_CREATE, create=False, update=False)
+
+
+def _crypto(legacy: bool) -> tuple[Field, Field]:
+    auth = (*WEAK_AUTH_ALGORITHMS, *AUTH_ALGORITHMS) if legacy else AUTH_ALGORITHMS
+    enc = (*WEAK_ENCRYPTION_ALGORITHMS, *ENCRYPTION_ALGORITHMS) if legacy else ENCRYPTION_ALGORITHMS
+    return (
+        Field(name="auth_algorithm", kind=Enum(auth), default="sha1" if legacy else "sha256"),
+        Field(name="encryption_algorithm", kind=Enum(enc), default="aes-128"),
+    )
+
+
+def vpn_resources(*, legacy_crypto: bool = False) -> tuple[Resource, ...]:
+    """The VPNaaS declarations, in dependency order."""
+    auth, encryption = _crypto(legacy_crypto)
+    ikepolicy = Resource(
+        member="ikepolicy",
+        collection="ikepolicies",
+        path="/vpn/ikepolicies",
+        not_found="IKEPolicyNotFound",
+        extension="vpnaas",
+        fields=(
+            *common_fields(),
+            auth,
+            encryption,
+            Field(name="phase1_negotiation_mode", kind=Enum(PHASE1_MODES), default="main"),
+            Field(name="lifetime", kind=LIFETIME, default={}),
+            Field(name="ike_version", kind=Enum(IKE_VERSIONS), default="v1"),
+            Field(name="pfs", kind=Enum(PFS_GROUPS), default="group5"),
+        ),
+    )
+    ipsecpolicy = Resource(
+        member="ipsecpolicy",
+        collection="ipsecpolicies",
+        path="/vpn/ipsecpolicies",
+        not_found="IPsecPolicyNotFound",
+        extension="vpnaas",
+        fields=(
+            *common_fields(),
+            Field(name="transform_protocol", kind=Enum(TRANSFORM_PROTOCOLS), default="esp"),
+            auth,
+            encryption,
+            Field(name="encapsulation_mode", kind=Enum(ENCAPSULATION_MODES), default="tunnel"),
+            Field(name="lifetime", kind=LIFETIME, default={}),
+            Field(name="pfs", kind=Enum(PFS_GROUPS), default="group5"),
+        ),
+    )
+    vpnservice = Resource(
+        member="vpnservice",
+        collection="vpnservices",
+        path="/vpn/vpnservices",
+        not_found="VPNServiceNotFound",
+        extension="vpnaas",
+        fields=(
+            *common_fields(),
+            Field(
+                name="subnet_id", kind=Uuid(nullable=True, ref="subnet"), default=None, update=False
+            ),
+            Field(name="router_id", kind=Uuid(ref="router"), update=False, sort=True),
+            Field(name="admin_state_up", kind=Bool(), default=True),
+            Field(
+                name="external_v4_ip",
+                kind=Str(64, nullable=True),
+                default=None,
+                create=False,
+                update=False,
+            ),
+            Field(
+                name="external_v6_ip",
+                kind=Str(64, nullable=True),
+                default=None,
+                create=False,
+                update=False,
+            ),
+            _status(),
+            Field(name="flavor_id", kind=Uuid(nullable=True), default=None, update=False),
+        ),
+    )
+    endpoint_group = Resource(
+        member="endpoint_group",
+        collection="endpoint_groups",
+        path="/vpn/endpoint-groups",
+        not_found="VPNEndpointGroupNotFound",
+        extension="vpn-endpoint-groups",
+        filter_aliases=(("endpoint_type", "type"),),
+        fields=(
+            *common_fields(sort=False),
+            Field(name="type", kind=Enum(ENDPOINT_TYPES), update=False, index=True),
+            Field(name="endpoints", kind=ListOf(Str(255)), default=[], update=False),
+        ),
+    )
+    connection = Resource(
+        member="ipsec_site_connection",
+        collection="ipsec_site_connections",
+        path="/vpn/ipsec-site-connections",
+        not_found="IPsecSiteConnectionNotFound",
+        extension="vpnaas",
+        fields=(
+            *common_fields(),
+            Field(name="local_id", kind=Str(255), default=""),
+            Field(name="peer_address", kind=Str(255)),
+            Field(name="peer_id", kind=Str(255)),
+            Field(name="peer_cidrs", kind=ListOf(CidrKind(), unique=True), default=[]),
+            Field(
+                name="local_ep_group_id",
+                kind=Uuid(nullable=True, ref="endpoint_group"),
+                default=None,
+            ),
+            Field(
+                name="peer_ep_group_id",
+                kind=Uuid(nullable=True, ref="endpoint_group"),
+                default=None,
+            ),
+            Field(
+                name="route_mode",
+                kind=Enum(ROUTE_MODES),
+                default="static",
+                create=False,
+                update=False,
+            ),
+            Field(name="mtu", kind=Int(), default=1500),
+            Field(name="initiator", kind=Enum(INITIATORS), default="bi-directional"),
+            Field(
+                name="auth_mode", kind=Enum(AUTH_MODES), default="psk", create=False, update=False
+            ),
+            Field(name="psk", kind=Str(255), secret=True),
+            Field(name="dpd", kind=DPD, default={}),
+            Field(name="admin_state_up", kind=Bool(), default=True),
+            _status(),
+            Field(name="vpnservice_id", kind=Uuid(ref="vpnservice"), update=False),
+            Field(name="ikepolicy_id", kind=Uuid(ref="ikepolicy"), update=False),
+            Field(name="ipsecpolicy_id", kind=Uuid(ref="ipsecpolicy"), update=False),
+            Field(name="split_selector", kind=Bool(), default=False),
+        ),
+    )
+    return (ikepolicy, ipsecpolicy, vpnservice, endpoint_group, connection)

@@ -1,0 +1,241 @@
+"""``add_router_interface`` and ``remove_router_interface`` (``topology.md``
+§4.4, §4.5), including the VPN protections of §4.7."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+import falcon
+import sqlalchemy as sa
+
+from vpnaas import errors
+from vpnaas.api import http
+from vpnaas.api.controller import Controller
+from vpnaas.context import RequestContext
+from vpnaas.rules import RuleEnv
+from vpnaas.spec.core import DEVICE_OWNER_INTERFACE
+from vpnaas.spec.kinds import canonical_uuid
+from vpnaas.topology import ports
+from vpnaas.topology.queries import interface_ports
+from vpnaas.topology.routers import bad_router
+
+__all__ = ["add_interface_routes"]
+
+
+def _ids(body: Any, *, allow_both: bool) -> tuple[str | None, str | None]:
+    """``subnet_id`` and ``port_id`` from a bare (unwrapped) body."""
+    if not isinstance(body, dict) or not ({"subnet_id", "port_id"} & body.keys()):
+        raise bad_router("Either subnet_id or port_id must be specified")
+    found: list[str | None] = []
+    for key in ("subnet_id", "port_id"):
+        value = body.get(key)
+        if key in body and canonical_uuid(value) is None:
+            raise bad_router(f"'{value}' is not a valid UUID")
+        found.append(canonical_uuid(value) if key in body else None)
+    if not allow_both and found[0] and found[1]:
+        raise bad_router("Cannot specify both subnet-id and port-id")
+    return found[0], found[1]
+
+
+def _answer(router_id: str, port: dict[str, Any], subnet_ids: list[str]) -> dict[str, Any]:
+    return {
+        "id": router_id,
+        "project_id": port["project_id"],
+        "port_id": port["id"],
+        "network_id": port["network_id"],
+        "subnet_id": subnet_ids[0] if subnet_ids else None,
+        "subnet_ids": subnet_ids,
+    }
+
+
+def _router(controller: Controller, env: RuleEnv, router_id: str, action: str) -> dict[str, Any]:
+    router = env.lookup("router", router_id, lock=True)
+    res = env.res("router")
+    target = controller.policy_target(res, router)
+    if not controller.authz.allowed(env.ctx, action, target):
+        if not controller.can_get(env.ctx, res, router):
+            raise errors.HTTPNotFound()
+        controller.authz.authorize(env.ctx, [action], target)
+    return router
+
+
+def add_interface(
+    controller: Controller, ctx: RequestContext, router_id: str, body: Any
+) -> dict[str, Any]:
+    with controller.writing(ctx) as env:
+        router = _router(controller, env, router_id, "add_router_interface")
+        subnet_id, port_id = _ids(body, allow_both=False)
+        if port_id is not None:
+            port = env.lookup("port", port_id)
+            raise errors.PortInUse(
+                port_id=port_id, net_id=port["network_id"], device_id=port["device_id"]
+            )
+        assert subnet_id is not None
+        subnet = env.lookup("subnet", subnet_id)
+        _check_attachable(env, router, subnet)
+        existing = _ipv6_port_to_join(env, router["id"], subnet)
+        fixed = {"subnet_id": subnet["id"], "ip_address": subnet["gateway_ip"]}
+        ports.claim(env, subnet, subnet["gateway_ip"], subnet["network_id"])
+        if existing is not None:
+            env.repo.update(
+                env.res("port"), existing["id"], {"fixed_ips": [*existing["fixed_ips"], fixed]}
+            )
+            return _answer(router["id"], existing, [subnet["id"]])
+        port = ports.create_port(
+            env,
+            network_id=subnet["network_id"],
+            project_id=router["project_id"],
+            device_id=router["id"],
+            device_owner=DEVICE_OWNER_INTERFACE,
+            fixed_ips=[fixed],
+        )
+        return _answer(router["id"], port, [subnet["id"]])
+
+
+def _check_attachable(env: RuleEnv, router: dict[str, Any], subnet: dict[str, Any]) -> None:
+    if subnet["gateway_ip"] is None:
+        raise bad_router("Subnet for router interface must have a gateway IP")
+    if not env.ctx.unscoped and subnet["project_id"] != env.ctx.project_id:
+        raise bad_router(
+            f"Cannot add interface to router because subnet {subnet['id']} is not "
+            "owned by project making the request"
+        )
+    if (
+        subnet["ip_version"] == 6
+        and subnet["ipv6_ra_mode"] is None
+        and subnet["ipv6_address_mode"] is not None
+    ):
+        raise bad_router(
+            f"IPv6 subnet {subnet['id']} configured to receive RAs from an "
+            "external router cannot be added to Neutron Router."
+        )
+    attached = _router_subnets(env, router)
+    if any(other["id"] == subnet["id"] for other in attached):
+        raise bad_router(f"Router already has a port on subnet {subnet['id']}")
+    new = ipaddress.ip_network(subnet["cidr"])
+    for other in attached:
+        if ipaddress.ip_network(other["cidr"]).overlaps(new):
+            raise bad_router(
+                f"Cidr {subnet['cidr']} of subnet {subnet['id']} overlaps with cidr "
+                f"{other['cidr']} of subnet {other['id']}"
+            )
+
+
+def _router_subnets(env: RuleEnv, router: dict[str, Any]) -> list[dict[str, Any]]:
+    """Subnets of the router's interfaces and of its gateway's network."""
+    subnet_res = env.res("subnet")
+    subnets = env.table("subnet")
+    ids = {
+        ip["subnet_id"] for port in interface_ports(env, router["id"]) for ip in port["fixed_ips"]
+    }
+    where: sa.ColumnElement[bool] = subnets.c.id.in_(ids)
+    if router["gw_network_id"] is not None:
+        where = sa.or_(where, subnets.c.network_id == router["gw_network_id"])
+    return env.repo.find(subnet_res, where)
+
+
+def _ipv6_port_to_join(
+    env: RuleEnv, router_id: str, subnet: dict[str, Any]
+) -> dict[str, Any] | None:
+    if subnet["ip_version"] != 6:
+        return None
+    for port in interface_ports(env, router_id):
+        if port["network_id"] == subnet["network_id"] and any(
+            ipaddress.ip_address(ip["ip_address"]).version == 6 for ip in port["fixed_ips"]
+        ):
+            return port
+    return None
+
+
+def remove_interface(
+    controller: Controller, ctx: RequestContext, router_id: str, body: Any
+) -> dict[str, Any]:
+    with controller.writing(ctx) as env:
+        router = _router(controller, env, router_id, "remove_router_interface")
+        subnet_id, port_id = _ids(body, allow_both=True)
+        if port_id is not None:
+            return _remove_port(env, router, port_id, subnet_id)
+        assert subnet_id is not None
+        subnet = env.lookup("subnet", subnet_id)
+        attached = interface_ports(env, router["id"])
+        if any(p["network_id"] == subnet["network_id"] for p in attached):
+            refuse_if_vpn_uses(env, router["id"], subnet["id"])
+        for port in attached:
+            remaining = [ip for ip in port["fixed_ips"] if ip["subnet_id"] != subnet["id"]]
+            if len(remaining) == len(port["fixed_ips"]):
+                continue
+            if remaining:
+                env.repo.update(env.res("port"), port["id"], {"fixed_ips": remaining})
+            else:
+                env.repo.delete(env.res("port"), port["id"])
+            return _answer(router["id"], port, [subnet["id"]])
+        raise errors.RouterInterfaceNotFoundForSubnet(router_id=router["id"], subnet_id=subnet_id)
+
+
+def _remove_port(
+    env: RuleEnv, router: dict[str, Any], port_id: str, subnet_id: str | None
+) -> dict[str, Any]:
+    port = next((p for p in interface_ports(env, router["id"]) if p["id"] == port_id), None)
+    if port is None:
+        raise errors.RouterInterfaceNotFound(router_id=router["id"], port_id=port_id)
+    subnet_ids = [ip["subnet_id"] for ip in port["fixed_ips"]]
+    if subnet_id is not None and subnet_id not in subnet_ids:
+        raise errors.SubnetMismatchForPort(port_id=port_id, subnet_id=subnet_id)
+    for sid in subnet_ids:
+        refuse_if_vpn_uses(env, router["id"], sid)
+    env.repo.delete(env.res("port"), port_id)
+    return _answer(router["id"], port, subnet_ids)
+
+
+def refuse_if_vpn_uses(env: RuleEnv, router_id: str, subnet_id: str) -> None:
+    """A service's own subnet, or a subnet of a local endpoint group one of the
+    router's connections uses, keeps its interface (any project counts)."""
+    services = env.table("vpnservice")
+    service_res = env.res("vpnservice")
+    using = env.repo.ids(
+        service_res, services.c.router_id == router_id, services.c.subnet_id == subnet_id
+    )
+    if using:
+        raise errors.SubnetInUseByVPNService(subnet_id=subnet_id, vpnservice_id=using[0])
+    conns = env.table("ipsec_site_connection")
+    groups = env.table("endpoint_group")
+    endpoints = env.schema.children[("endpoint_group", "endpoints")]
+    row = env.repo.conn.execute(
+        sa.select(conns.c.id)
+        .join(services, services.c.id == conns.c.vpnservice_id)
+        .join(groups, groups.c.id == conns.c.local_ep_group_id)
+        .join(endpoints.table, endpoints.parent == groups.c.id)
+        .where(
+            services.c.router_id == router_id,
+            groups.c.type == "subnet",
+            endpoints.table.c.value == subnet_id,
+        )
+        .order_by(conns.c.id)
+        .limit(1)
+    ).first()
+    if row is not None:
+        raise errors.SubnetInUseByIPsecSiteConnection(subnet_id=subnet_id, id=row[0])
+
+
+class _Action:
+    def __init__(self, controller: Controller, limits: Any, action: Any) -> None:
+        self.controller = controller
+        self.limits = limits
+        self.action = action
+
+    def on_put(self, req: falcon.Request, resp: falcon.Response, obj_id: str) -> None:
+        body = http.json_body(req, self.limits.max_body)
+        http.send(resp, self.action(self.controller, http.context(req), obj_id, body))
+
+
+def add_interface_routes(
+    app: falcon.App[falcon.Request, falcon.Response], controller: Controller, limits: Any
+) -> None:
+    app.add_route(
+        "/v2.0/routers/{obj_id}/add_router_interface", _Action(controller, limits, add_interface)
+    )
+    app.add_route(
+        "/v2.0/routers/{obj_id}/remove_router_interface",
+        _Action(controller, limits, remove_interface),
+    )

@@ -1,0 +1,75 @@
+"""gabbi fixtures: a fresh vpnaas on a private SQLite file per YAML story.
+
+Each story gets its own database with the seeded external network
+(``$ENVIRON['PUBLIC_NETWORK_ID']``, 172.24.4.0/24 and 2001:db8:24::/64) and
+two random projects (``$ENVIRON['PROJECT_A']``, ``$ENVIRON['PROJECT_B']``).
+Peer host names resolve from a private hosts file, never over the network.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from typing import Any, ClassVar
+
+from gabbi import fixture
+
+from vpnaas.app import Application, create_app
+from vpnaas.db.tables import schema
+from vpnaas.settings import Settings, TopologySeed
+from vpnaas.topology.seed import seed_external_network
+
+__all__ = ["APIFixture", "LegacyCryptoFixture", "current_app"]
+
+_APP: list[Application] = []
+HOSTS = "198.51.100.7 peer.example.test\n2001:db8:77::7 peer6.example.test\n"
+
+
+def _current(environ: dict[str, Any], start_response: Any) -> Any:
+    return _APP[-1](environ, start_response)
+
+
+def current_app() -> Any:
+    """gabbi's ``intercept``: a WSGI app forwarding to the running story's app
+    (gabbi asks for it while collecting, before any fixture has started)."""
+    return _current
+
+
+class APIFixture(fixture.GabbiFixture):  # type: ignore[misc]
+    """Start vpnaas in process on a private database."""
+
+    overrides: ClassVar[dict[str, Any]] = {}
+
+    def start_fixture(self) -> None:
+        self.tmp = tempfile.mkdtemp(prefix="vpnaas-gabbi-")
+        hosts = os.path.join(self.tmp, "hosts")
+        with open(hosts, "w", encoding="utf-8") as f:
+            f.write(HOSTS)
+        public = str(uuid.uuid4())
+        settings = Settings(
+            database_url=f"sqlite:///{self.tmp}/vpnaas.sqlite",
+            peer_hosts_file=hosts,
+            seed=TopologySeed(network_id=public, ipv6_cidr="2001:db8:24::/64"),
+        ).with_overrides(**self.overrides)
+        app = create_app(settings)
+        schema().metadata.create_all(app.db.engine)
+        seed_external_network(app.controller, settings.seed)
+        _APP.append(app)
+        os.environ.update(
+            PUBLIC_NETWORK_ID=public,
+            PROJECT_A=uuid.uuid4().hex,
+            PROJECT_B=uuid.uuid4().hex,
+        )
+
+    def stop_fixture(self) -> None:
+        app = _APP.pop()
+        app.db.dispose()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class LegacyCryptoFixture(APIFixture):
+    """vpnaas with ``legacy_crypto_algorithms = True`` (sha1/3des accepted)."""
+
+    overrides: ClassVar[dict[str, Any]] = {"legacy_crypto": True}
