@@ -28,7 +28,6 @@ from vpnaas.api.controller import Controller
 from vpnaas.auth import KeystoneContext, NoAuth, OpenPaths, WSGIApp
 from vpnaas.db import tables
 from vpnaas.db.engine import Database
-from vpnaas.db.repo import Hooks
 from vpnaas.drivers import StatusWriter, make_driver
 from vpnaas.policy import Authorizer
 from vpnaas.rules import RuleOptions
@@ -71,8 +70,10 @@ def create_app(settings: Settings) -> Application:
         schema=schema,
         authorizer=authorizer,
         rules={**topology_rules(), **vpn_rules()},
-        hooks=Hooks(filters=topo_hooks.filters, loaders=topo_hooks.loaders),
-        driver=make_driver(settings.driver, StatusWriter(db, schema, cat)),
+        hooks=topo_hooks,
+        driver=make_driver(
+            settings.driver, StatusWriter(db, schema, cat), settle=settings.null_driver_settles
+        ),
         options=RuleOptions(
             peer_hosts_file=settings.peer_hosts_file, network_max_mtu=settings.network_max_mtu
         ),

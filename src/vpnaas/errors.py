@@ -18,7 +18,14 @@ class ApiError(Exception):
     """Base of every error rendered as ``{"NeutronError": {...}}``."""
 
     status: ClassVar[int] = 500
+    #: a base class only: never raised, so never seen by a client
+    abstract: ClassVar[bool] = True
     template: ClassVar[str] = "Request Failed: internal server error while processing your request."
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "abstract" not in cls.__dict__:
+            cls.abstract = False
 
     def __init__(self, **kwargs: Any) -> None:
         self.kwargs = kwargs
@@ -37,6 +44,8 @@ class ApiError(Exception):
 
 class HTTPInternalServerError(ApiError):
     """An unexpected failure: always a bug (or an unreachable backend)."""
+
+    abstract = False
 
 
 # --- 400 ---------------------------------------------------------------------
@@ -69,6 +78,7 @@ class MalformedRequestBody(BadRequest):
 
 class NotAuthorized(ApiError):
     status = 403
+    abstract = True
     template = "Not authorized."
 
 
@@ -85,6 +95,7 @@ class NotFound(ApiError):
     """Base of the per-resource not-found errors; ``id`` names the object."""
 
     status = 404
+    abstract = True
     template = "%(id)s could not be found"
 
 
@@ -112,6 +123,7 @@ class Conflict(ApiError):
 
 class InUse(ApiError):
     status = 409
+    abstract = True
     template = "The resource is in use."
 
 
@@ -404,4 +416,4 @@ def by_name(name: str) -> type[ApiError]:
 def public_errors() -> list[type[ApiError]]:
     """Every concrete error class a client may receive (for coverage checks)."""
     by_name(ApiError.__name__)
-    return [cls for name, cls in sorted(_REGISTRY.items()) if name != "ApiError"]
+    return [cls for _name, cls in sorted(_REGISTRY.items()) if not cls.abstract]

@@ -136,6 +136,7 @@ class Settings:
     legacy_crypto: bool = False
     max_body_size: int = 114688
     driver: str = "null"
+    null_driver_settles: bool = True
     peer_hosts_file: str | None = None
     network_max_mtu: int = 1500
     seed: TopologySeed = field(default_factory=TopologySeed)
@@ -180,6 +181,7 @@ def load(config_files: Sequence[str] = (), **overrides: Any) -> Settings:
         legacy_crypto=conf.legacy_crypto_algorithms,
         max_body_size=conf.max_request_body_size,
         driver=conf.vpnaas.driver,
+        null_driver_settles=conf.vpnaas.null_driver_settles,
         peer_hosts_file=conf.vpnaas.peer_hosts_file,
         network_max_mtu=topo.network_max_mtu,
         seed=TopologySeed(

@@ -10,13 +10,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 
 from vpnaas import errors
 from vpnaas.api import body, query, render
+from vpnaas.api.cache import ListCache
 from vpnaas.context import RequestContext
 from vpnaas.db.engine import Database
 from vpnaas.db.repo import Hooks, Repo, Scope
@@ -27,14 +28,12 @@ from vpnaas.rules import ResourceRules, RuleEnv, RuleOptions
 from vpnaas.spec import Catalog, Resource
 from vpnaas.spec.resource import OWNER, OWNER_ALIAS
 
-__all__ = ["Controller", "Page"]
+__all__ = ["Controller"]
 
 
-@dataclass(frozen=True)
-class Page:
-    """What a list request returns before it is encoded."""
-
-    document: dict[str, Any]
+def _caller(ctx: RequestContext) -> tuple[Any, ...]:
+    """What about the caller can change a list's content."""
+    return (ctx.project_id, ctx.is_admin, ctx.roles, ctx.system_scope)
 
 
 class Controller:
@@ -64,6 +63,7 @@ class Controller:
         self.options = options
         self.filter_validation = filter_validation
         self.max_limit = max_limit
+        self.cache = ListCache()
 
     # --- building blocks shared with the topology actions ------------------------
 
@@ -82,9 +82,12 @@ class Controller:
 
     @contextmanager
     def writing(self, ctx: RequestContext) -> Iterator[RuleEnv]:
-        """A write transaction and the rule environment over it."""
+        """A write transaction and the rule environment over it; the write
+        counters of what it touched are bumped before it commits."""
         with self.db.write() as conn:
-            yield self._env(ctx, conn)
+            env = self._env(ctx, conn)
+            yield env
+            env.repo.bump_revisions()
 
     @contextmanager
     def reading(self, ctx: RequestContext) -> Iterator[RuleEnv]:
@@ -140,14 +143,39 @@ class Controller:
 
     def index(
         self, ctx: RequestContext, res: Resource, params: query.Params, base_url: str
-    ) -> dict[str, Any]:
-        """GET collection → 200 ``{"<collection>": [...]}`` (+ links when paged)."""
+    ) -> bytes:
+        """GET collection → 200 ``{"<collection>": [...]}`` (+ links when paged),
+        encoded; served from the cache while nothing it depends on changed."""
         self.authz.check_scope(ctx, f"get_{res.member}")
         q = query.parse_list(
             res, params, filter_validation=self.filter_validation, max_limit=self.max_limit
         )
+        key = (res.member, _caller(ctx), params.pairs, base_url)
         with self.db.read() as conn:
-            objs = Repo(conn, self.schema, self.hooks).page(res, q, self.scope(ctx, res))
+            repo = Repo(conn, self.schema, self.hooks)
+            version = (repo.revisions(self._reads(res)), self.authz.generation())
+            cached = self.cache.get(key, version)
+            if cached is not None:
+                return cached
+            objs = repo.page(res, q, self.scope(ctx, res))
+        page = self._readable(ctx, res, objs)
+        doc: dict[str, Any] = {res.collection: [render.item(res, o, q.fields) for o in page]}
+        if q.limit:
+            doc[f"{res.collection}_links"] = render.links(
+                res, base_url, params, page, q.limit, q.reverse
+            )
+        body = orjson.dumps(doc)
+        self.cache.put(key, version, body)
+        return body
+
+    def _reads(self, res: Resource) -> tuple[str, ...]:
+        return (res.member, *self.hooks.reads.get(res.member, ()))
+
+    def _readable(
+        self, ctx: RequestContext, res: Resource, objs: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """The objects ``get_<member>`` lets the caller see (one check per
+        distinct read target)."""
         allowed: dict[tuple[Any, ...], bool] = {}
         page = []
         for obj in objs:
@@ -157,12 +185,7 @@ class Controller:
                 allowed[key] = self.authz.allowed(ctx, f"get_{res.member}", target)
             if allowed[key]:
                 page.append(obj)
-        doc: dict[str, Any] = {res.collection: [render.item(res, o, q.fields) for o in page]}
-        if q.limit:
-            doc[f"{res.collection}_links"] = render.links(
-                res, base_url, params, page, q.limit, q.reverse
-            )
-        return doc
+        return page
 
     def show(
         self, ctx: RequestContext, res: Resource, obj_id: str, params: query.Params

@@ -49,9 +49,13 @@ def no_body(req: falcon.Request, limit: int) -> None:
 
 
 def send(resp: falcon.Response, doc: Any, status: int = 200) -> None:
+    send_encoded(resp, orjson.dumps(doc), status)
+
+
+def send_encoded(resp: falcon.Response, body: bytes, status: int = 200) -> None:
     resp.status = status
     resp.content_type = "application/json"
-    resp.data = orjson.dumps(doc)
+    resp.data = body
 
 
 def base_url(req: falcon.Request, link_prefix: str | None) -> str:

@@ -42,7 +42,7 @@ class Collection:
             http.params(req),
             http.base_url(req, self.limits.link_prefix),
         )
-        http.send(resp, doc)
+        http.send_encoded(resp, doc)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         doc = self.controller.create(

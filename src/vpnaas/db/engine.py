@@ -74,6 +74,28 @@ def create_engine(url: str, opts: PoolOptions) -> Engine:
     )
 
 
+#: SQLSTATEs / MySQL error numbers of a transaction the database gave up on
+#: because of a concurrent one (deadlock, serialization failure, lock wait)
+_CONCURRENCY = {"40001", "40P01", "55P03", 1205, 1213}
+
+
+def _translate(exc: sa.exc.DBAPIError) -> Exception:
+    """What a database failure means to the client."""
+    orig = exc.orig
+    code = getattr(orig, "sqlstate", None) or (getattr(orig, "args", None) or [None])[0]
+    if code in _CONCURRENCY:
+        return errors.Conflict(msg="a concurrent request changed the same objects; retry")
+    if isinstance(exc, sa.exc.IntegrityError):
+        LOG.info("integrity error: %s", orig)
+        return errors.Conflict(msg="a concurrent request changed the same objects; retry")
+    if exc.connection_invalidated or isinstance(
+        exc, sa.exc.OperationalError | sa.exc.InterfaceError
+    ):
+        LOG.warning("database unavailable: %s", type(orig).__name__)
+        return errors.ServiceUnavailable(reason="the database cannot be reached")
+    return exc
+
+
 class Database:
     """An engine plus the transaction boundaries the API uses."""
 
@@ -107,12 +129,7 @@ class Database:
                 with conn.begin():
                     yield conn
         except sa.exc.DBAPIError as exc:
-            if exc.connection_invalidated or isinstance(
-                exc, sa.exc.OperationalError | sa.exc.InterfaceError
-            ):
-                LOG.warning("database unavailable: %s", type(exc.orig).__name__)
-                raise errors.ServiceUnavailable(reason="the database cannot be reached") from exc
-            raise
+            raise _translate(exc) from exc
         except sa.exc.TimeoutError as exc:
             raise errors.ServiceUnavailable(reason="no database connection is free") from exc
 

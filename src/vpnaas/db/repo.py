@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -55,6 +56,8 @@ class Hooks:
 
     filters: Mapping[tuple[str, str], FilterHook] = field(default_factory=dict)
     loaders: Mapping[tuple[str, str], Loader] = field(default_factory=dict)
+    #: other resources whose rows a resource's reads depend on (loaders, visibility)
+    reads: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 class Repo:
@@ -65,6 +68,7 @@ class Repo:
         self.schema = schema
         self.hooks = hooks or Hooks()
         self.dialect = conn.dialect.name
+        self.touched: set[str] = set()
 
     # --- reads -----------------------------------------------------------------
 
@@ -152,6 +156,7 @@ class Repo:
     def insert(self, res: Resource, obj: Mapping[str, Any]) -> None:
         """Store a new object (``obj`` carries every stored attribute)."""
         table = self.schema.table(res)
+        self.touched.add(res.member)
         self.conn.execute(sa.insert(table).values(self._columns_of(res, obj, res.stored)))
         for fld in res.child_tables:
             self._write_children(res, fld, obj["id"], obj.get(fld.name) or [])
@@ -159,6 +164,7 @@ class Repo:
     def update(self, res: Resource, obj_id: str, changes: Mapping[str, Any]) -> None:
         """Store ``changes`` (wire name → full new value) on ``obj_id``."""
         table = self.schema.table(res)
+        self.touched.add(res.member)
         plain = [f for f in res.stored if f.name in changes]
         if plain:
             self.conn.execute(
@@ -174,7 +180,26 @@ class Repo:
 
     def delete(self, res: Resource, obj_id: str) -> bool:
         table = self.schema.table(res)
+        self.touched.add(res.member)
         return self.conn.execute(sa.delete(table).where(table.c.id == obj_id)).rowcount > 0
+
+    # --- revisions -------------------------------------------------------------
+
+    def bump_revisions(self) -> None:
+        """Count this transaction's writes (call just before it commits)."""
+        bump(self.conn, self.schema, sorted(self.touched))
+        self.touched.clear()
+
+    def revisions(self, members: Iterable[str]) -> tuple[tuple[str, int], ...]:
+        """The current write counters of ``members``."""
+        wanted = sorted(set(members))
+        table = self.schema.revisions
+        rows = dict(
+            self.conn.execute(
+                sa.select(table.c.resource, table.c.number).where(table.c.resource.in_(wanted))
+            ).all()
+        )
+        return tuple((m, int(rows.get(m, 0))) for m in wanted)
 
     # --- helpers ---------------------------------------------------------------
 
@@ -315,3 +340,25 @@ class Repo:
             equal = [exprs[j] == row[j] for j in range(i)]
             ors.append(sa.and_(*equal, expr > row[i] if asc else expr < row[i]))
         return sa.or_(*ors)
+
+
+def bump(conn: Connection, schema: Schema, members: Sequence[str]) -> None:
+    """Add one to the write counter of each of ``members`` (an upsert)."""
+    table = schema.revisions
+    for member in members:
+        values = {"resource": member, "number": 1}
+        stmt: Any
+        if conn.dialect.name == "postgresql":
+            stmt = postgresql.insert(table).values(values)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=[table.c.resource], set_={"number": table.c.number + 1}
+            )
+        elif conn.dialect.name in ("mysql", "mariadb"):
+            stmt = mysql.insert(table).values(values)
+            stmt = stmt.on_duplicate_key_update(number=table.c.number + 1)
+        else:
+            stmt = sqlite.insert(table).values(values)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=[table.c.resource], set_={"number": table.c.number + 1}
+            )
+        conn.execute(stmt)

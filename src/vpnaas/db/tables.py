@@ -65,10 +65,11 @@ class Schema:
         self._by_member = {r.member: r for r in cat.resources}
         for resource in cat.resources:
             self._add(resource)
-        self.revision = sa.Table(
-            "revision",
+        #: one counter per resource, bumped by every transaction that writes it
+        self.revisions = sa.Table(
+            "revisions",
             self.metadata,
-            sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+            sa.Column("resource", sa.String(64), primary_key=True),
             sa.Column("number", sa.BigInteger, nullable=False),
         )
 

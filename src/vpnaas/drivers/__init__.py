@@ -12,6 +12,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 
 from vpnaas.db.engine import Database
+from vpnaas.db.repo import bump
 from vpnaas.db.tables import Schema
 from vpnaas.spec import Catalog, Resource
 from vpnaas.spec.vpn import PENDING_STATUSES
@@ -36,7 +37,8 @@ class StatusWriter:
         if only_pending:
             stmt = stmt.where(table.c.status.in_(sorted(PENDING_STATUSES)))
         with self.db.write() as conn:
-            conn.execute(stmt)
+            if conn.execute(stmt).rowcount:
+                bump(conn, self.schema, [member])
 
 
 class Driver(Protocol):
@@ -53,26 +55,29 @@ class NullDriver:
     """No tunnels: services and connections leave ``PENDING_*`` for ``DOWN``.
 
     Without a data plane nothing is ever up, so nothing is reported
-    ``ACTIVE`` (DESIGN.md).
+    ``ACTIVE`` (DESIGN.md). With ``settle=False`` they stay pending, as on a
+    reference server without agents (updates are then refused with
+    ``VPNStateInvalidToUpdate``).
     """
 
-    def __init__(self, status: StatusWriter) -> None:
+    def __init__(self, status: StatusWriter, *, settle: bool = True) -> None:
         self.status = status
+        self.settle = settle
 
     def created(self, res: Resource, obj: dict[str, Any]) -> None:
-        if res.member in STATUS_RESOURCES:
+        if self.settle and res.member in STATUS_RESOURCES:
             self.status.set(res.member, obj["id"], "DOWN", only_pending=True)
 
     def updated(self, res: Resource, obj: dict[str, Any], before: dict[str, Any]) -> None:
-        if res.member in STATUS_RESOURCES:
+        if self.settle and res.member in STATUS_RESOURCES:
             self.status.set(res.member, obj["id"], "DOWN", only_pending=True)
 
     def deleted(self, res: Resource, obj: dict[str, Any]) -> None:
         """Nothing to tear down."""
 
 
-def make_driver(name: str, status: StatusWriter) -> Driver:
+def make_driver(name: str, status: StatusWriter, *, settle: bool = True) -> Driver:
     """The driver called ``name`` in configuration."""
     if name == "null":
-        return NullDriver(status)
+        return NullDriver(status, settle=settle)
     raise ValueError(f"unknown driver {name!r}")

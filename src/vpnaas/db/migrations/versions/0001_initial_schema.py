@@ -94,10 +94,10 @@ def upgrade() -> None:
     op.create_index(op.f("ix_networks_shared"), "networks", ["shared", "id"], unique=False)
     op.create_index(op.f("ix_networks_status"), "networks", ["status", "id"], unique=False)
     op.create_table(
-        "revision",
-        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        "revisions",
+        sa.Column("resource", sa.String(length=64), nullable=False),
         sa.Column("number", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_revision")),
+        sa.PrimaryKeyConstraint("resource", name=op.f("pk_revisions")),
     )
     op.create_table(
         "endpoint_groups_endpoints",
@@ -499,7 +499,7 @@ def downgrade() -> None:
         op.f("ix_endpoint_groups_endpoints_value"), table_name="endpoint_groups_endpoints"
     )
     op.drop_table("endpoint_groups_endpoints")
-    op.drop_table("revision")
+    op.drop_table("revisions")
     op.drop_index(op.f("ix_networks_status"), table_name="networks")
     op.drop_index(op.f("ix_networks_shared"), table_name="networks")
     op.drop_index(op.f("ix_networks_router_external"), table_name="networks")
