@@ -80,7 +80,7 @@ def create_app(settings: Settings) -> Application:
         filter_validation=settings.filter_validation,
         max_limit=settings.pagination_max_limit,
     )
-    api = falcon.App(middleware=[http.JsonSuffix()])
+    api = falcon.App(middleware=http.Shape())
     api.req_options.keep_blank_qs_values = True
     api.add_error_handler(Exception, http.handle_error)
     api.add_error_handler(falcon.HTTPError, http.handle_error)

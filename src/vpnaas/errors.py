@@ -27,9 +27,12 @@ class ApiError(Exception):
         if "abstract" not in cls.__dict__:
             cls.abstract = False
 
+    #: values for the template's placeholders the raiser may leave out
+    defaults: ClassVar[dict[str, Any]] = {}
+
     def __init__(self, **kwargs: Any) -> None:
-        self.kwargs = kwargs
-        self.message = self.template % kwargs if kwargs else self.template
+        self.kwargs = {**self.defaults, **kwargs}
+        self.message = self.template % self.kwargs if self.kwargs else self.template
         super().__init__(self.message)
 
     @property
@@ -88,7 +91,8 @@ class PolicyNotAuthorized(NotAuthorized):
 
 class HTTPNotFound(ApiError):
     status = 404
-    template = "The resource could not be found."
+    template = "%(msg)s"
+    defaults = {"msg": "The resource could not be found."}
 
 
 class NotFound(ApiError):
@@ -107,10 +111,6 @@ class HTTPMethodNotAllowed(ApiError):
 class HTTPRequestEntityTooLarge(ApiError):
     status = 413
     template = "Request is too large."
-
-
-class ExtensionNotFound(NotFound):
-    template = "Extension with alias %(id)s does not exist"
 
 
 # --- 409 ---------------------------------------------------------------------

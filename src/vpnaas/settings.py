@@ -77,6 +77,12 @@ _VPNAAS_OPTS = [
         choices=["null"],
         help="Data plane: null reports every service and connection DOWN.",
     ),
+    cfg.BoolOpt(
+        "null_driver_settles",
+        default=True,
+        help="The null driver moves new and updated services and connections to DOWN; "
+        "false leaves them pending, as a reference server without agents does.",
+    ),
     cfg.StrOpt(
         "peer_hosts_file",
         help="Resolve peer_address host names only from this hosts(5) file "

@@ -8,6 +8,7 @@ failure is a 400 with Neutron's wording; nothing here touches the database.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,13 +34,29 @@ class Prepared:
 
 
 def load_json(raw: bytes) -> Any:
-    """Decode a body; an empty body is ``None``."""
+    """Decode a body; an empty body is ``None``.
+
+    orjson decides what is valid JSON (it refuses NaN, invalid UTF-8 and lone
+    surrogates), but reads integers wider than 64 bits as floats; a body with
+    any float is therefore read again by the standard library, which keeps
+    such integers exact."""
     if not raw.strip():
         return None
     try:
-        return orjson.loads(raw)
+        doc = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise errors.MalformedRequestBody(reason="Cannot understand JSON") from None
+    return json.loads(raw) if _has_float(doc) else doc
+
+
+def _has_float(doc: Any) -> bool:
+    if isinstance(doc, float):
+        return True
+    if isinstance(doc, dict):
+        return any(_has_float(v) for v in doc.values())
+    if isinstance(doc, list):
+        return any(_has_float(v) for v in doc)
+    return False
 
 
 def _bad(msg: str) -> errors.HTTPBadRequest:
@@ -62,9 +79,11 @@ def unwrap(res: Resource, doc: Any) -> dict[str, Any]:
     return item
 
 
-def _owner(res: Resource, ctx: RequestContext, item: dict[str, Any]) -> None:
-    """Settle ``project_id``/``tenant_id`` (``behaviour.md`` §5 step 2)."""
+def _owner(res: Resource, ctx: RequestContext, item: dict[str, Any]) -> str:
+    """Settle ``project_id``/``tenant_id`` (``behaviour.md`` §5 step 2); the
+    name the client used, for messages about its value."""
     has_project, has_tenant = OWNER in item, OWNER_ALIAS in item
+    given = OWNER_ALIAS if has_tenant and not has_project else OWNER
     if has_project and has_tenant and item[OWNER] != item[OWNER_ALIAS]:
         raise _bad("'project_id' and 'tenant_id' do not match")
     if has_tenant and not has_project:
@@ -79,6 +98,7 @@ def _owner(res: Resource, ctx: RequestContext, item: dict[str, Any]) -> None:
             "Specifying 'project_id' other than the authenticated project in request "
             "is not allowed for the current user."
         )
+    return given
 
 
 def _unrecognized(res: Resource, item: dict[str, Any]) -> None:
@@ -87,8 +107,10 @@ def _unrecognized(res: Resource, item: dict[str, Any]) -> None:
         raise _bad("Unrecognized attribute(s) '{}'".format(", ".join(map(str, unknown))))
 
 
-def _check(fld: Field, value: Any) -> Any:
-    """Run ``fld``'s converter then validator; return the converted value."""
+def _check(fld: Field, value: Any, name: str | None = None) -> Any:
+    """Run ``fld``'s converter then validator; return the converted value.
+    ``name``: the attribute name to report (``tenant_id`` for the owner when
+    the client used that spelling)."""
     try:
         value = fld.kind.convert(value)
     except Unconvertible as exc:
@@ -96,7 +118,7 @@ def _check(fld: Field, value: Any) -> Any:
     try:
         fld.kind.validate(value)
     except Invalid as exc:
-        raise _bad(f"Invalid input for {fld.name}. Reason: {exc.reason}.") from None
+        raise _bad(f"Invalid input for {name or fld.name}. Reason: {exc.reason}.") from None
     except Unconvertible as exc:
         raise errors.InvalidInput(error_message=exc.message) from None
     return value
@@ -105,8 +127,7 @@ def _check(fld: Field, value: Any) -> Any:
 def prepare_create(res: Resource, ctx: RequestContext, doc: Any) -> Prepared:
     """Check a create body and fill in every default."""
     item = dict(unwrap(res, doc))
-    if res.owned:
-        _owner(res, ctx, item)
+    owner_name = _owner(res, ctx, item) if res.owned else OWNER
     _unrecognized(res, item)
     for fld in res.fields:
         if fld.name in item and not fld.create:
@@ -119,7 +140,8 @@ def prepare_create(res: Resource, ctx: RequestContext, doc: Any) -> Prepared:
         if not fld.create:
             continue
         if fld.name in item:
-            values[fld.name] = _check(fld, item[fld.name])
+            name = owner_name if fld.name == OWNER else fld.name
+            values[fld.name] = _check(fld, item[fld.name], name)
         elif fld.default is not COMPUTED:
             values[fld.name] = _check(fld, _copy(fld.default))
         if isinstance(fld.kind, Composite) and fld.name in values:

@@ -17,7 +17,7 @@ from vpnaas.api.body import load_json
 from vpnaas.api.query import Params, parse_params
 from vpnaas.context import RequestContext, get_context
 
-__all__ = ["JsonSuffix", "base_url", "context", "handle_error", "read_body", "send"]
+__all__ = ["Shape", "base_url", "context", "handle_error", "read_body", "send"]
 
 LOG = logging.getLogger(__name__)
 
@@ -65,12 +65,25 @@ def base_url(req: falcon.Request, link_prefix: str | None) -> str:
     return req.prefix + req.path
 
 
-class JsonSuffix:
-    """Accept ``…/ikepolicies.json`` as ``…/ikepolicies`` (Routes' format suffix)."""
+class Shape:
+    """Normalise requests before routing: accept ``…/ikepolicies.json`` as
+    ``…/ikepolicies`` (Routes' format suffix), and answer OPTIONS, which this
+    API does not serve, like any other unserved method."""
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         if req.path.endswith(".json") and req.path.startswith("/v2.0/"):
             req.path = req.path[: -len(".json")]
+
+    def process_resource(
+        self, req: falcon.Request, resp: falcon.Response, resource: Any, params: Any
+    ) -> None:
+        if req.method == "OPTIONS" and resource is not None:
+            allowed = [
+                m
+                for m in ("GET", "POST", "PUT", "DELETE")
+                if callable(getattr(resource, f"on_{m.lower()}", None))
+            ]
+            raise falcon.HTTPMethodNotAllowed(allowed)
 
 
 _FALCON_ERRORS: dict[int, type[errors.ApiError]] = {
@@ -90,6 +103,9 @@ def handle_error(req: falcon.Request, resp: falcon.Response, exc: Exception, par
             **({} if status in _FALCON_ERRORS else {"msg": exc.title})
         )
         headers = dict(exc.headers or {})
+        if "Allow" in headers:  # Falcon lists OPTIONS, which this API does not serve
+            allowed = [m.strip() for m in headers["Allow"].split(",")]
+            headers["Allow"] = ", ".join(m for m in allowed if m != "OPTIONS")
     else:
         LOG.exception("unexpected error serving %s %s", req.method, req.path)
         error = errors.HTTPInternalServerError()

@@ -155,7 +155,7 @@ class Extension:
     def on_get(self, req: falcon.Request, resp: falcon.Response, alias: str) -> None:
         doc = self.docs.get(alias)
         if doc is None:
-            raise errors.ExtensionNotFound(id=alias)
+            raise errors.HTTPNotFound(msg=f"Extension with alias {alias} does not exist")
         http.send(resp, {"extension": doc})
 
     on_post = on_put = on_delete = staticmethod(_not_found)

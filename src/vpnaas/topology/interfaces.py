@@ -108,7 +108,7 @@ def _check_attachable(env: RuleEnv, router: dict[str, Any], subnet: dict[str, An
     ):
         raise bad_router(
             f"IPv6 subnet {subnet['id']} configured to receive RAs from an "
-            "external router cannot be added to Neutron Router."
+            "external router cannot be added to Neutron Router"
         )
     attached = _router_subnets(env, router)
     if any(other["id"] == subnet["id"] for other in attached):

@@ -1,0 +1,35 @@
+"""Configuration: every option reads from a file and flags override it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vpnaas.settings import load
+
+
+def test_defaults_load_without_a_file() -> None:
+    settings = load()
+    assert settings.database_url == "sqlite:///vpnaas.sqlite"
+    assert settings.null_driver_settles is True
+    assert settings.port == 9696
+
+
+def test_file_values_and_overrides(tmp_path: Path) -> None:
+    conf = tmp_path / "vpnaas.conf"
+    conf.write_text(
+        "[DEFAULT]\nauth_strategy = keystone\nbind_port = 9797\n"
+        "legacy_crypto_algorithms = true\n"
+        "[database]\nconnection = sqlite:////tmp/x.sqlite\nmax_pool_size = 9\n"
+        "[vpnaas]\nnull_driver_settles = false\npeer_hosts_file = /etc/hosts\n"
+        "[topology]\nexternal_network_name = ext\nnetwork_max_mtu = 9000\n"
+    )
+    settings = load([str(conf)], port=9898, database_url=None)
+    assert settings.auth_strategy == "keystone"
+    assert settings.port == 9898
+    assert settings.legacy_crypto is True
+    assert settings.database_url == "sqlite:////tmp/x.sqlite"
+    assert settings.pool.max_pool_size == 9
+    assert settings.null_driver_settles is False
+    assert settings.peer_hosts_file == "/etc/hosts"
+    assert settings.seed.name == "ext"
+    assert settings.network_max_mtu == 9000
