@@ -89,6 +89,12 @@ class PolicyNotAuthorized(NotAuthorized):
     template = "%(action)s is disallowed by policy"
 
 
+class InvalidScope(NotAuthorized):
+    template = (
+        "%(rule)s requires a scope of %(scope_types)s, request was made with %(token_scope)s scope."
+    )
+
+
 class HTTPNotFound(ApiError):
     status = 404
     template = "%(msg)s"

@@ -4,6 +4,12 @@ Each story gets its own database with the seeded external network
 (``$ENVIRON['PUBLIC_NETWORK_ID']``, 172.24.4.0/24 and 2001:db8:24::/64) and
 two random projects (``$ENVIRON['PROJECT_A']``, ``$ENVIRON['PROJECT_B']``).
 Peer host names resolve from a private hosts file, never over the network.
+
+With ``VPNAAS_TEST_DATABASE_URL`` set to a server URL (for example
+``postgresql+psycopg://vpnaas:vpnaas@127.0.0.1:5433/`` or
+``mysql+pymysql://vpnaas:vpnaas@127.0.0.1:3307/``, see ``scripts/test-databases``)
+each story gets a fresh database created on that server instead, dropped
+when the story ends (:mod:`tests.support.databases`).
 """
 
 from __future__ import annotations
@@ -16,14 +22,17 @@ from typing import Any, ClassVar
 
 from gabbi import fixture
 
+from tests.support import databases
 from vpnaas.app import Application, create_app
 from vpnaas.db.tables import schema
 from vpnaas.settings import Settings, TopologySeed
 from vpnaas.topology.seed import seed_external_network
 
-__all__ = ["APIFixture", "LegacyCryptoFixture", "current_app"]
+__all__ = ["APIFixture", "LegacyCryptoFixture", "PendingFixture", "current_app"]
 
 _APP: list[Application] = []
+#: a database server URL: each story then gets its own database there
+SERVER_URL_ENV = "VPNAAS_TEST_DATABASE_URL"
 HOSTS = "198.51.100.7 peer.example.test\n2001:db8:77::7 peer6.example.test\n"
 
 
@@ -48,8 +57,10 @@ class APIFixture(fixture.GabbiFixture):  # type: ignore[misc]
         with open(hosts, "w", encoding="utf-8") as f:
             f.write(HOSTS)
         public = str(uuid.uuid4())
+        server_url = os.environ.get(SERVER_URL_ENV)
+        self.server_database = databases.create_database(server_url) if server_url else None
         settings = Settings(
-            database_url=f"sqlite:///{self.tmp}/vpnaas.sqlite",
+            database_url=self.server_database or f"sqlite:///{self.tmp}/vpnaas.sqlite",
             peer_hosts_file=hosts,
             seed=TopologySeed(network_id=public, ipv6_cidr="2001:db8:24::/64"),
         ).with_overrides(**self.overrides)
@@ -67,9 +78,19 @@ class APIFixture(fixture.GabbiFixture):  # type: ignore[misc]
         app = _APP.pop()
         app.db.dispose()
         shutil.rmtree(self.tmp, ignore_errors=True)
+        server_database = getattr(self, "server_database", None)
+        if server_database is not None:
+            databases.drop_database(server_database)
 
 
 class LegacyCryptoFixture(APIFixture):
     """vpnaas with ``legacy_crypto_algorithms = True`` (sha1/3des accepted)."""
 
     overrides: ClassVar[dict[str, Any]] = {"legacy_crypto": True}
+
+
+class PendingFixture(APIFixture):
+    """vpnaas whose null driver leaves services and connections pending, as a
+    reference server without agents does."""
+
+    overrides: ClassVar[dict[str, Any]] = {"null_driver_settles": False}

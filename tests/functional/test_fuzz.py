@@ -8,6 +8,7 @@ NeutronError document with a 4xx status, or a success.
 
 from __future__ import annotations
 
+import os
 import string
 import uuid
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from falcon import testing
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from tests.support import databases
 from vpnaas.app import Application, create_app
 from vpnaas.db.tables import schema
 from vpnaas.settings import Settings, TopologySeed
@@ -104,10 +106,23 @@ query_pairs = st.lists(
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[testing.TestClient]:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """SQLite, or a fresh database on ``VPNAAS_TEST_DATABASE_URL``'s server."""
+    server_url = os.environ.get("VPNAAS_TEST_DATABASE_URL")
+    if server_url:
+        with databases.fresh_database(server_url) as url:
+            yield url
+    else:
+        yield f"sqlite:///{tmp_path_factory.mktemp('fuzz-db')}/fuzz.sqlite"
+
+
+@pytest.fixture(scope="module")
+def client(
+    tmp_path_factory: pytest.TempPathFactory, database_url: str
+) -> Iterator[testing.TestClient]:
     tmp: Path = tmp_path_factory.mktemp("fuzz")
     settings_ = Settings(
-        database_url=f"sqlite:///{tmp}/fuzz.sqlite",
+        database_url=database_url,
         peer_hosts_file=str(tmp / "hosts"),
         seed=TopologySeed(),
     )
@@ -203,7 +218,8 @@ def templates(client: testing.TestClient) -> dict[str, dict[str, Any]]:
         assert response.status_code == 201, response.text
         return str(response.json[member]["id"])
 
-    public = client.simulate_get("/v2.0/networks").json["networks"][0]["id"]
+    external = client.simulate_get("/v2.0/networks", query_string="router:external=true")
+    public = external.json["networks"][0]["id"]
     net = make("/v2.0/networks", "network", {"name": "n"})
     sub = make(
         "/v2.0/subnets", "subnet", {"network_id": net, "cidr": "10.9.0.0/24", "ip_version": 4}

@@ -205,6 +205,7 @@ class Controller:
         self, ctx: RequestContext, res: Resource, doc: Any, obj_id: str | None = None
     ) -> dict[str, Any]:
         """POST collection → 201 with the new object (``obj_id``: a chosen id)."""
+        self.authz.check_scope(ctx, f"create_{res.member}")
         prepared = body.prepare_create(res, ctx, doc)
         values = prepared.values
         self.authz.authorize(
@@ -223,6 +224,7 @@ class Controller:
 
     def update(self, ctx: RequestContext, res: Resource, obj_id: str, doc: Any) -> dict[str, Any]:
         """PUT member → 200 with the updated object."""
+        self.authz.check_scope(ctx, f"update_{res.member}")
         prepared = body.prepare_update(res, doc)
         with self.writing(ctx) as env:
             current = env.repo.get(res, obj_id, self.scope(ctx, res), lock=True)
@@ -239,6 +241,7 @@ class Controller:
 
     def delete(self, ctx: RequestContext, res: Resource, obj_id: str) -> None:
         """DELETE member → 204."""
+        self.authz.check_scope(ctx, f"delete_{res.member}")
         with self.writing(ctx) as env:
             current = env.repo.get(res, obj_id, self.scope(ctx, res), lock=True)
             if current is None:

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 from vpnaas import errors
 from vpnaas.db.repo import ListQuery
 from vpnaas.spec import Resource
-from vpnaas.spec.kinds import Kind, Unconvertible
+from vpnaas.spec.kinds import INT_MAX, Kind, Unconvertible
 
 __all__ = ["Params", "parse_fields", "parse_list", "parse_params"]
 
@@ -96,7 +96,7 @@ def _limit(params: Params, max_limit: int) -> int:
             )
     if max_limit > 0:
         limit = min(limit, max_limit) if limit else max_limit
-    return limit
+    return min(limit, INT_MAX)  # a larger page than any table holds is the same page
 
 
 def _sorts(res: Resource, params: Params) -> list[tuple[str, bool]]:

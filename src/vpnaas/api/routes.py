@@ -14,6 +14,7 @@ import falcon
 from vpnaas import errors
 from vpnaas.api import http
 from vpnaas.api.controller import Controller
+from vpnaas.db.engine import retrying
 from vpnaas.spec import Catalog, Resource
 
 __all__ = ["Limits", "add_discovery_routes", "add_resource_routes"]
@@ -45,9 +46,8 @@ class Collection:
         http.send_encoded(resp, doc)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        doc = self.controller.create(
-            http.context(req), self.res, http.json_body(req, self.limits.max_body)
-        )
+        ctx, body = http.context(req), http.json_body(req, self.limits.max_body)
+        doc = retrying(lambda: self.controller.create(ctx, self.res, body))
         http.send(resp, doc, 201)
 
 
@@ -61,14 +61,13 @@ class Member:
         http.send(resp, self.controller.show(http.context(req), self.res, obj_id, http.params(req)))
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, obj_id: str) -> None:
-        doc = self.controller.update(
-            http.context(req), self.res, obj_id, http.json_body(req, self.limits.max_body)
-        )
-        http.send(resp, doc)
+        ctx, body = http.context(req), http.json_body(req, self.limits.max_body)
+        http.send(resp, retrying(lambda: self.controller.update(ctx, self.res, obj_id, body)))
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, obj_id: str) -> None:
         http.no_body(req, self.limits.max_body)
-        self.controller.delete(http.context(req), self.res, obj_id)
+        ctx = http.context(req)
+        retrying(lambda: self.controller.delete(ctx, self.res, obj_id))
         resp.status = 204
 
 

@@ -11,10 +11,12 @@ be reached becomes ``ServiceUnavailable`` (503), never a 500.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -22,7 +24,9 @@ from sqlalchemy.engine import Connection, Engine
 
 from vpnaas import errors
 
-__all__ = ["Database", "PoolOptions"]
+__all__ = ["Database", "PoolOptions", "Retry", "retrying"]
+
+T = TypeVar("T")
 
 LOG = logging.getLogger(__name__)
 
@@ -64,8 +68,14 @@ def create_engine(url: str, opts: PoolOptions) -> Engine:
         engine = sa.create_engine(url, pool_pre_ping=False)
         _sqlite_events(engine, opts)
         return engine
+    extra: dict[str, Any] = {}
+    if parsed.get_backend_name() in ("mysql", "mariadb"):
+        # PostgreSQL's default; MariaDB >= 11.6's snapshot isolation would
+        # otherwise fail writers that touch a row another transaction changed
+        extra["isolation_level"] = "READ COMMITTED"
     return sa.create_engine(
         url,
+        **extra,
         pool_size=opts.max_pool_size,
         max_overflow=opts.max_overflow,
         pool_timeout=opts.pool_timeout,
@@ -75,25 +85,57 @@ def create_engine(url: str, opts: PoolOptions) -> Engine:
 
 
 #: SQLSTATEs / MySQL error numbers of a transaction the database gave up on
-#: because of a concurrent one (deadlock, serialization failure, lock wait)
-_CONCURRENCY = {"40001", "40P01", "55P03", 1205, 1213}
+#: because of a concurrent one (deadlock, serialization failure, lock wait,
+#: MariaDB's snapshot-isolation "record has changed")
+_CONCURRENCY = frozenset({"40001", "40P01", "55P03", 1020, 1205, 1213})
+#: PostgreSQL SQLSTATE classes/codes and MySQL error numbers of a lost or
+#: refused connection
+_CONNECTION_CLASSES = ("08",)
+_CONNECTION = frozenset(
+    {"57P01", "57P02", "57P03", "53300", 1040, 1053, 1927, 2002, 2003, 2006, 2013}
+)
+
+
+class Retry(Exception):
+    """The transaction lost a race with a concurrent one: running it again
+    may succeed (see :func:`retrying`)."""
+
+
+def _codes(orig: Any) -> set[Any]:
+    args = getattr(orig, "args", None) or (None,)
+    return {getattr(orig, "sqlstate", None), args[0]}
 
 
 def _translate(exc: sa.exc.DBAPIError) -> Exception:
     """What a database failure means to the client."""
     orig = exc.orig
-    code = getattr(orig, "sqlstate", None) or (getattr(orig, "args", None) or [None])[0]
-    if code in _CONCURRENCY:
-        return errors.Conflict(msg="a concurrent request changed the same objects; retry")
-    if isinstance(exc, sa.exc.IntegrityError):
-        LOG.info("integrity error: %s", orig)
-        return errors.Conflict(msg="a concurrent request changed the same objects; retry")
-    if exc.connection_invalidated or isinstance(
-        exc, sa.exc.OperationalError | sa.exc.InterfaceError
-    ):
-        LOG.warning("database unavailable: %s", type(orig).__name__)
+    codes = _codes(orig)
+    if codes & _CONCURRENCY or isinstance(exc, sa.exc.IntegrityError):
+        LOG.info("transaction lost a race: %s", orig)
+        return Retry(str(orig))
+    connection_lost = (
+        exc.connection_invalidated
+        or isinstance(exc, sa.exc.InterfaceError)
+        or codes & _CONNECTION
+        or any(isinstance(c, str) and c.startswith(_CONNECTION_CLASSES) for c in codes)
+        or "database is locked" in str(orig)
+        or "unable to open database" in str(orig)
+    )
+    if connection_lost:
+        LOG.warning("database unavailable: %s", orig)
         return errors.ServiceUnavailable(reason="the database cannot be reached")
     return exc
+
+
+def retrying(call: Callable[[], T], attempts: int = 4) -> T:
+    """Run ``call`` (one whole transaction) again when it lost a race; after
+    ``attempts`` tries the client gets 409 ``Conflict``."""
+    for attempt in range(attempts):
+        try:
+            return call()
+        except Retry:
+            time.sleep(random.uniform(0, 0.02 * (2**attempt)))  # noqa: S311 - jitter only
+    raise errors.Conflict(msg="a concurrent request kept changing the same objects; retry")
 
 
 class Database:

@@ -20,7 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from vpnaas.db.tables import Schema
 from vpnaas.spec import Field, Resource
-from vpnaas.spec.kinds import ListOf
+from vpnaas.spec.kinds import NO_MATCH, ListOf
 
 __all__ = ["ListQuery", "Repo", "Scope"]
 
@@ -291,8 +291,9 @@ class Repo:
         if scope is not None and scope.clause is not None:
             where.append(scope.clause)
         aliases = dict(res.filter_aliases)
-        for name, values in query.filters.items():
+        for name, given in query.filters.items():
             name = aliases.get(name, name)
+            values = [v for v in given if v is not NO_MATCH]
             hook = self.hooks.filters.get((res.member, name))
             if not values:
                 where.append(sa.false())

@@ -30,6 +30,10 @@ NAMING_CONVENTION = {
 
 _TYPES = {"string": sa.String, "integer": sa.Integer, "boolean": sa.Boolean}
 
+#: MySQL/MariaDB tables compare and sort strings by code point, as SQLite,
+#: PostgreSQL (with ``COLLATE "C"``) and Python do, and hold any character
+TABLE_OPTIONS: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
+
 
 def column_name(field: Field, suffix: str = "") -> str:
     """The column for ``field`` (``router:external`` → ``router_external``)."""
@@ -71,6 +75,7 @@ class Schema:
             self.metadata,
             sa.Column("resource", sa.String(64), primary_key=True),
             sa.Column("number", sa.BigInteger, nullable=False),
+            **TABLE_OPTIONS,
         )
 
     def table(self, resource: Resource) -> sa.Table:
@@ -92,7 +97,7 @@ class Schema:
             field_cols = [self._column(field, col) for col in field.kind.columns()]
             self.columns[(resource.member, field.name)] = tuple(field_cols)
             cols.extend(field_cols)
-        table = sa.Table(resource.collection, self.metadata, *cols)
+        table = sa.Table(resource.collection, self.metadata, *cols, **TABLE_OPTIONS)
         for field in resource.stored:
             if field.name == "id":
                 continue
@@ -145,6 +150,7 @@ class Schema:
             parent,
             position,
             *value_cols,
+            **TABLE_OPTIONS,
         )
         table.append_constraint(sa.Index(None, *value_cols))
         if kind.unique_across:

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from vpnaas.db.engine import Database
+from vpnaas.db.engine import Database, retrying
 from vpnaas.db.repo import bump
 from vpnaas.db.tables import Schema
 from vpnaas.spec import Catalog, Resource
@@ -36,9 +36,13 @@ class StatusWriter:
         stmt = sa.update(table).where(table.c.id == obj_id).values(status=status)
         if only_pending:
             stmt = stmt.where(table.c.status.in_(sorted(PENDING_STATUSES)))
-        with self.db.write() as conn:
-            if conn.execute(stmt).rowcount:
-                bump(conn, self.schema, [member])
+
+        def write() -> None:
+            with self.db.write() as conn:
+                if conn.execute(stmt).rowcount:
+                    bump(conn, self.schema, [member])
+
+        retrying(write)
 
 
 class Driver(Protocol):

@@ -75,11 +75,18 @@ class Authorizer:
         return (id(self.enforcer.rules), mtimes)
 
     def check_scope(self, ctx: RequestContext, rule: str) -> None:
-        """403 for a token whose scope the rule does not accept (system or
-        domain tokens; every rule here is project-scoped)."""
-        if ctx.system_scope is None and ctx.domain_id is None:
-            return
-        try:
-            self.enforcer.enforce(rule, {"project_id": ctx.project_id}, ctx.oslo, do_raise=False)
-        except oslo_policy.InvalidScope:
-            raise errors.PolicyNotAuthorized(action=f"rule:{rule}") from None
+        """403 ``InvalidScope`` for a token whose scope the rule does not
+        accept (a system- or domain-scoped token on a project rule)."""
+        scope = _token_scope(ctx)
+        registered = self.enforcer.registered_rules.get(rule)
+        types = getattr(registered, "scope_types", None)
+        if scope is not None and types and scope not in types:
+            raise errors.InvalidScope(rule=rule, scope_types=types, token_scope=scope)
+
+
+def _token_scope(ctx: RequestContext) -> str | None:
+    if ctx.system_scope:
+        return "system"
+    if ctx.project_id is None and ctx.domain_id is not None:
+        return "domain"
+    return "project" if ctx.project_id is not None else None

@@ -19,6 +19,7 @@ from typing import Any
 
 __all__ = [
     "INT_MAX",
+    "NO_MATCH",
     "Bool",
     "Cidr",
     "Column",
@@ -43,6 +44,16 @@ __all__ = [
 #: supported database stores in an INTEGER column (the reference has no
 #: bound and fails inside the database instead).
 INT_MAX = 2**31 - 1
+
+
+class _NoMatch:
+    """A filter value no stored value can equal (an integer out of range)."""
+
+    def __repr__(self) -> str:
+        return "NO_MATCH"
+
+
+NO_MATCH: Any = _NoMatch()
 
 
 class Invalid(Exception):
@@ -173,7 +184,8 @@ class IntChoice(Kind):
             raise Invalid(f"{value} is not in {list(self.values)}")
 
     def parse_filter(self, raw: str) -> Any:
-        return to_int(raw)
+        number = to_int(raw)
+        return number if number in self.values else NO_MATCH
 
     def columns(self) -> tuple[Column, ...]:
         return (Column("", "integer"),)
@@ -242,7 +254,8 @@ class Int(Kind):
         check_int_range(value, self.minimum, self.maximum)
 
     def parse_filter(self, raw: str) -> Any:
-        return to_int(raw)
+        number = to_int(raw)
+        return number if -INT_MAX - 1 <= number <= INT_MAX else NO_MATCH
 
     def columns(self) -> tuple[Column, ...]:
         return (Column("", "integer", nullable=self.nullable),)

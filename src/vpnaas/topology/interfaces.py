@@ -13,6 +13,7 @@ from vpnaas import errors
 from vpnaas.api import http
 from vpnaas.api.controller import Controller
 from vpnaas.context import RequestContext
+from vpnaas.db.engine import retrying
 from vpnaas.rules import RuleEnv
 from vpnaas.spec.core import DEVICE_OWNER_INTERFACE
 from vpnaas.spec.kinds import canonical_uuid
@@ -50,6 +51,7 @@ def _answer(router_id: str, port: dict[str, Any], subnet_ids: list[str]) -> dict
 
 
 def _router(controller: Controller, env: RuleEnv, router_id: str, action: str) -> dict[str, Any]:
+    controller.authz.check_scope(env.ctx, action)
     router = env.lookup("router", router_id, lock=True)
     res = env.res("router")
     target = controller.policy_target(res, router)
@@ -225,8 +227,8 @@ class _Action:
         self.action = action
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, obj_id: str) -> None:
-        body = http.json_body(req, self.limits.max_body)
-        http.send(resp, self.action(self.controller, http.context(req), obj_id, body))
+        ctx, body = http.context(req), http.json_body(req, self.limits.max_body)
+        http.send(resp, retrying(lambda: self.action(self.controller, ctx, obj_id, body)))
 
 
 def add_interface_routes(

@@ -24,6 +24,8 @@ def upgrade() -> None:
         sa.Column("description", sa.String(length=255), nullable=False),
         sa.Column("type", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_endpoint_groups")),
+        mysql_charset="utf8mb4",
+        mysql_collate="utf8mb4_bin",
     )
     op.create_index(
         op.f("ix_endpoint_groups_project_id"), "endpoint_groups", ["project_id", "id"], unique=False
@@ -45,6 +47,8 @@ def upgrade() -> None:
         sa.Column("ike_version", sa.String(length=64), nullable=False),
         sa.Column("pfs", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ikepolicies")),
+        mysql_charset="utf8mb4",
+        mysql_collate="utf8mb4_bin",
     )
     op.create_index(op.f("ix_ikepolicies_name"), "ikepolicies", ["name", "id"], unique=False)
     op.create_index(
@@ -64,6 +68,8 @@ def upgrade() -> None:
         sa.Column("lifetime_value", sa.Integer(), nullable=False),
         sa.Column("pfs", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ipsecpolicies")),
+        mysql_charset="utf8mb4",
+        mysql_collate="utf8mb4_bin",
     )
     op.create_index(op.f("ix_ipsecpolicies_name"), "ipsecpolicies", ["name", "id"], unique=False)
     op.create_index(
@@ -81,6 +87,8 @@ def upgrade() -> None:
         sa.Column("router_external", sa.Boolean(), nullable=False),
         sa.Column("mtu", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_networks")),
+        mysql_charset="utf8mb4",
+        mysql_collate="utf8mb4_bin",
     )
     op.create_index(
         op.f("ix_networks_admin_state_up"), "networks", ["admin_state_up", "id"], unique=False
@@ -98,6 +106,8 @@ def upgrade() -> None:
         sa.Column("resource", sa.String(length=64), nullable=False),
         sa.Column("number", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("resource", name=op.f("pk_revisions")),
+        mysql_charset="utf8mb4",
+        mysql_collate="utf8mb4_bin",
     )
     op.create_table(
         "endpoint_groups_endpoints",
@@ -111,6 +121,8 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("parent_id", "position", name=op.f("pk_endpoint_groups_endpoints")),
+        mysql_charset="utf8mb4",
+        mysql_collate="utf8mb4_bin",
     )
     op.create_index(
         op.f("ix_endpoint_groups_endpoints_value"),
@@ -132,6 +144,8 @@ def upgrade() -> None:
         sa.Column("device_owner", sa.String(length=255), nullable=False),
         sa.ForeignKeyConstraint(["network_id"], ["networks.id"], name=op.f("fk_ports_network_id")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ports")),
+        mysql_charset="utf8mb4",
+        mysql_collate="utf8mb4_bin",
     )
     op.create_index(
         op.f("ix_ports_admin_state_up"), "ports", ["admin_state_up", "id"], unique=False
@@ -157,6 +171,8 @@ def upgrade() -> None:
             ["gw_network_id"], ["networks.id"], name=op.f("fk_routers_gw_network_id")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_routers")),
+        mysql_charset="utf8mb4",
+        mysql_collate="utf8mb4_bin",
     )
     op.create_index(
         op.f("ix_routers_admin_state_up"), "routers", ["admin_state_up", "id"], unique=False
@@ -185,6 +201,8 @@ def upgrade() -> None:
             ["network_id"], ["networks.id"], name=op.f("fk_subnets_network_id")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_subnets")),
+        mysql_charset="utf8mb4",
+        mysql_collate="utf8mb4_bin",
     )
     op.create_index(op.f("ix_subnets_cidr"), "subnets", ["cidr", "id"], unique=False)
     op.create_index(op.f("ix_subnets_enable_dhcp"), "subnets", ["enable_dhcp", "id"], unique=False)
@@ -221,6 +239,8 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "subnet_id", "ip_address", name=op.f("uq_ports_fixed_ips_subnet_id_ip_address")
         ),
+        mysql_charset="utf8mb4",
+        mysql_collate="utf8mb4_bin",
     )
     op.create_index(
         op.f("ix_ports_fixed_ips_subnet_id"),
@@ -241,6 +261,8 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("parent_id", "position", name=op.f("pk_subnets_allocation_pools")),
+        mysql_charset="utf8mb4",
+        mysql_collate="utf8mb4_bin",
     )
     op.create_index(
         op.f("ix_subnets_allocation_pools_start"),
@@ -260,6 +282,8 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("parent_id", "position", name=op.f("pk_subnets_dns_nameservers")),
+        mysql_charset="utf8mb4",
+        mysql_collate="utf8mb4_bin",
     )
     op.create_index(
         op.f("ix_subnets_dns_nameservers_value"), "subnets_dns_nameservers", ["value"], unique=False
@@ -277,6 +301,8 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("parent_id", "position", name=op.f("pk_subnets_host_routes")),
+        mysql_charset="utf8mb4",
+        mysql_collate="utf8mb4_bin",
     )
     op.create_index(
         op.f("ix_subnets_host_routes_destination"),
@@ -304,6 +330,8 @@ def upgrade() -> None:
             ["subnet_id"], ["subnets.id"], name=op.f("fk_vpnservices_subnet_id")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_vpnservices")),
+        mysql_charset="utf8mb4",
+        mysql_collate="utf8mb4_bin",
     )
     op.create_index(op.f("ix_vpnservices_name"), "vpnservices", ["name", "id"], unique=False)
     op.create_index(
@@ -366,6 +394,8 @@ def upgrade() -> None:
             name=op.f("fk_ipsec_site_connections_vpnservice_id"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ipsec_site_connections")),
+        mysql_charset="utf8mb4",
+        mysql_collate="utf8mb4_bin",
     )
     op.create_index(
         op.f("ix_ipsec_site_connections_ikepolicy_id"),
@@ -423,6 +453,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(
             "parent_id", "position", name=op.f("pk_ipsec_site_connections_peer_cidrs")
         ),
+        mysql_charset="utf8mb4",
+        mysql_collate="utf8mb4_bin",
     )
     op.create_index(
         op.f("ix_ipsec_site_connections_peer_cidrs_value"),
@@ -433,87 +465,21 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index(
-        op.f("ix_ipsec_site_connections_peer_cidrs_value"),
-        table_name="ipsec_site_connections_peer_cidrs",
-    )
+    # dropping a table drops its indexes (MariaDB refuses to drop first an index
+    # that a foreign key needs)
     op.drop_table("ipsec_site_connections_peer_cidrs")
-    op.drop_index(
-        op.f("ix_ipsec_site_connections_vpnservice_id"), table_name="ipsec_site_connections"
-    )
-    op.drop_index(op.f("ix_ipsec_site_connections_project_id"), table_name="ipsec_site_connections")
-    op.drop_index(
-        op.f("ix_ipsec_site_connections_peer_ep_group_id"), table_name="ipsec_site_connections"
-    )
-    op.drop_index(op.f("ix_ipsec_site_connections_name"), table_name="ipsec_site_connections")
-    op.drop_index(
-        op.f("ix_ipsec_site_connections_local_ep_group_id"), table_name="ipsec_site_connections"
-    )
-    op.drop_index(
-        op.f("ix_ipsec_site_connections_ipsecpolicy_id"), table_name="ipsec_site_connections"
-    )
-    op.drop_index(
-        op.f("ix_ipsec_site_connections_ikepolicy_id"), table_name="ipsec_site_connections"
-    )
     op.drop_table("ipsec_site_connections")
-    op.drop_index(op.f("ix_vpnservices_subnet_id"), table_name="vpnservices")
-    op.drop_index(op.f("ix_vpnservices_router_id"), table_name="vpnservices")
-    op.drop_index(op.f("ix_vpnservices_project_id"), table_name="vpnservices")
-    op.drop_index(op.f("ix_vpnservices_name"), table_name="vpnservices")
     op.drop_table("vpnservices")
-    op.drop_index(op.f("ix_subnets_host_routes_destination"), table_name="subnets_host_routes")
     op.drop_table("subnets_host_routes")
-    op.drop_index(op.f("ix_subnets_dns_nameservers_value"), table_name="subnets_dns_nameservers")
     op.drop_table("subnets_dns_nameservers")
-    op.drop_index(op.f("ix_subnets_allocation_pools_start"), table_name="subnets_allocation_pools")
     op.drop_table("subnets_allocation_pools")
-    op.drop_index(op.f("ix_ports_fixed_ips_subnet_id"), table_name="ports_fixed_ips")
     op.drop_table("ports_fixed_ips")
-    op.drop_index(op.f("ix_subnets_subnetpool_id"), table_name="subnets")
-    op.drop_index(op.f("ix_subnets_project_id"), table_name="subnets")
-    op.drop_index(op.f("ix_subnets_network_id"), table_name="subnets")
-    op.drop_index(op.f("ix_subnets_name"), table_name="subnets")
-    op.drop_index(op.f("ix_subnets_ipv6_ra_mode"), table_name="subnets")
-    op.drop_index(op.f("ix_subnets_ipv6_address_mode"), table_name="subnets")
-    op.drop_index(op.f("ix_subnets_ip_version"), table_name="subnets")
-    op.drop_index(op.f("ix_subnets_gateway_ip"), table_name="subnets")
-    op.drop_index(op.f("ix_subnets_enable_dhcp"), table_name="subnets")
-    op.drop_index(op.f("ix_subnets_cidr"), table_name="subnets")
     op.drop_table("subnets")
-    op.drop_index(op.f("ix_routers_status"), table_name="routers")
-    op.drop_index(op.f("ix_routers_project_id"), table_name="routers")
-    op.drop_index(op.f("ix_routers_name"), table_name="routers")
-    op.drop_index(op.f("ix_routers_gw_network_id"), table_name="routers")
-    op.drop_index(op.f("ix_routers_admin_state_up"), table_name="routers")
     op.drop_table("routers")
-    op.drop_index(op.f("ix_ports_status"), table_name="ports")
-    op.drop_index(op.f("ix_ports_project_id"), table_name="ports")
-    op.drop_index(op.f("ix_ports_network_id"), table_name="ports")
-    op.drop_index(op.f("ix_ports_name"), table_name="ports")
-    op.drop_index(op.f("ix_ports_mac_address"), table_name="ports")
-    op.drop_index(op.f("ix_ports_device_owner"), table_name="ports")
-    op.drop_index(op.f("ix_ports_device_id"), table_name="ports")
-    op.drop_index(op.f("ix_ports_admin_state_up"), table_name="ports")
     op.drop_table("ports")
-    op.drop_index(
-        op.f("ix_endpoint_groups_endpoints_value"), table_name="endpoint_groups_endpoints"
-    )
     op.drop_table("endpoint_groups_endpoints")
     op.drop_table("revisions")
-    op.drop_index(op.f("ix_networks_status"), table_name="networks")
-    op.drop_index(op.f("ix_networks_shared"), table_name="networks")
-    op.drop_index(op.f("ix_networks_router_external"), table_name="networks")
-    op.drop_index(op.f("ix_networks_project_id"), table_name="networks")
-    op.drop_index(op.f("ix_networks_name"), table_name="networks")
-    op.drop_index(op.f("ix_networks_mtu"), table_name="networks")
-    op.drop_index(op.f("ix_networks_admin_state_up"), table_name="networks")
     op.drop_table("networks")
-    op.drop_index(op.f("ix_ipsecpolicies_project_id"), table_name="ipsecpolicies")
-    op.drop_index(op.f("ix_ipsecpolicies_name"), table_name="ipsecpolicies")
     op.drop_table("ipsecpolicies")
-    op.drop_index(op.f("ix_ikepolicies_project_id"), table_name="ikepolicies")
-    op.drop_index(op.f("ix_ikepolicies_name"), table_name="ikepolicies")
     op.drop_table("ikepolicies")
-    op.drop_index(op.f("ix_endpoint_groups_type"), table_name="endpoint_groups")
-    op.drop_index(op.f("ix_endpoint_groups_project_id"), table_name="endpoint_groups")
     op.drop_table("endpoint_groups")

@@ -1,0 +1,1 @@
+"""Test support code shared by the suites: external servers the tests start."""
