@@ -1,0 +1,1 @@
+"""Client suites: openstacksdk, the openstack CLI and Terraform bodies against vpnaas serve."""
