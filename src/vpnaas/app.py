@@ -33,7 +33,7 @@ from vpnaas.policy import Authorizer
 from vpnaas.rules import RuleOptions
 from vpnaas.rules.registry import vpn_rules
 from vpnaas.settings import Settings, new_conf
-from vpnaas.spec import catalog
+from vpnaas.spec import Catalog, catalog
 from vpnaas.topology import topology_hooks, topology_rules
 
 __all__ = ["Application", "create_app"]
@@ -53,15 +53,18 @@ class Application:
         return self.wsgi(environ, start_response)
 
 
-def create_app(settings: Settings) -> Application:
-    """Build the application for ``settings`` (no I/O beyond the engine)."""
-    cat = catalog(legacy_crypto=settings.legacy_crypto)
+def create_app(settings: Settings, cat: Catalog | None = None) -> Application:
+    """Build the application for ``settings`` (no I/O beyond the engine);
+    ``cat`` replaces the resources this release declares (tests use it to show
+    that a new attribute needs nothing but its declaration)."""
+    if cat is None:
+        cat = catalog(legacy_crypto=settings.legacy_crypto)
     conf = settings.conf
     if conf is None:
         conf = new_conf()
         conf([], project="vpnaas", default_config_files=[], default_config_dirs=[])
     db = Database(settings.database_url, settings.pool)
-    schema = tables.schema()
+    schema = tables.schema() if cat.resources == catalog().resources else tables.Schema(cat)
     authorizer = Authorizer(conf, cat)
     topo_hooks = topology_hooks()
     controller = Controller(

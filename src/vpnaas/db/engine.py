@@ -41,6 +41,7 @@ class PoolOptions:
     max_overflow: int = 10
     pool_timeout: int = 30
     connection_recycle_time: int = 3600
+    connect_timeout: int = 10
     sqlite_busy_timeout_ms: int = 30000
 
 
@@ -68,7 +69,7 @@ def create_engine(url: str, opts: PoolOptions) -> Engine:
         engine = sa.create_engine(url, pool_pre_ping=False)
         _sqlite_events(engine, opts)
         return engine
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = {"connect_args": {"connect_timeout": opts.connect_timeout}}
     if parsed.get_backend_name() in ("mysql", "mariadb"):
         # PostgreSQL's default; MariaDB >= 11.6's snapshot isolation would
         # otherwise fail writers that touch a row another transaction changed
@@ -116,6 +117,13 @@ def _translate(exc: sa.exc.DBAPIError) -> Exception:
     connection_lost = (
         exc.connection_invalidated
         or isinstance(exc, sa.exc.InterfaceError)
+        # psycopg: an error the server did not send (no SQLSTATE) is the client
+        # failing to reach it, e.g. "connection refused"
+        or (
+            hasattr(orig, "sqlstate")
+            and getattr(orig, "sqlstate", None) is None
+            and isinstance(exc, sa.exc.OperationalError)
+        )
         or codes & _CONNECTION
         or any(isinstance(c, str) and c.startswith(_CONNECTION_CLASSES) for c in codes)
         or "database is locked" in str(orig)

@@ -14,6 +14,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
 
 from vpnaas.db.tables import schema
@@ -43,11 +44,12 @@ def current(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def differences(engine: Engine) -> list[Any]:
-    """What differs between the database and the spec-derived tables."""
+def differences(engine: Engine, metadata: MetaData | None = None) -> list[Any]:
+    """What differs between the database and the spec-derived tables (or
+    ``metadata``)."""
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
-        return list(compare_metadata(ctx, schema().metadata))
+        return list(compare_metadata(ctx, metadata or schema().metadata))
 
 
 def check(engine: Engine) -> list[Any]:
