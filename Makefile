@@ -3,7 +3,7 @@
 VENV ?= .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test check
+.PHONY: serve test check test-clients bench
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -19,3 +19,9 @@ test: $(STAMP)
 
 check: $(STAMP)
 	VENV=$(VENV) scripts/test --lint-only
+
+test-clients: $(STAMP)
+	$(VENV)/bin/python -m pytest -n 2 --dist loadfile -p no:randomly tests/clients tests/tempest
+
+bench: $(STAMP)
+	$(VENV)/bin/python -m bench
