@@ -72,13 +72,15 @@ def manage_db(args: argparse.Namespace) -> int:
         elif args.action == "downgrade":
             migrate.downgrade(engine)
         elif args.action == "current":
-            pass
+            print(migrate.current(engine) or "none")
         else:
             diffs = migrate.check(engine)
-            for _diff in diffs:
-                pass
+            for diff in diffs:
+                print(diff)
             if diffs:
+                print("the database schema differs from this release's tables", file=sys.stderr)
                 return 1
+            print("the database schema matches")
     finally:
         engine.dispose()
     return 0
@@ -140,7 +142,7 @@ def serve(args: argparse.Namespace) -> int:
 def policy_sample() -> int:
     from oslo_policy import generator
 
-    generator.generate_sample(args=["--namespace", "vpnaas", "--format", "yaml"])
+    generator.generate_sample(args=["--namespace", "vpnaas"])
     return 0
 
 

@@ -81,3 +81,31 @@ def test_every_route_and_method_appears_in_a_story(method: str, route: str) -> N
         ):
             return
     pytest.fail(f"no gabbit sends {method} {route}")
+
+
+def _enum_values() -> list[tuple[str, str, str]]:
+    from vpnaas.spec.kinds import Composite, Enum
+
+    found = []
+    for cat in (catalog(), catalog(legacy_crypto=True)):
+        for res in cat.resources:
+            for fld in res.fields:
+                kinds = [(fld.name, fld.kind)]
+                if isinstance(fld.kind, Composite):
+                    kinds = [(f"{fld.name}.{sub.name}", sub.kind) for sub in fld.kind.keys]
+                for name, kind in kinds:
+                    if isinstance(kind, Enum) and (fld.create or fld.update):
+                        found.extend((res.member, name, v) for v in kind.values)
+    return sorted(set(found))
+
+
+@pytest.mark.parametrize(
+    ("member", "attribute", "value"), _enum_values(), ids=lambda v: str(v).replace(":", "-")
+)
+def test_every_enumeration_value_is_sent_by_a_story(
+    member: str, attribute: str, value: str
+) -> None:
+    key = attribute.rsplit(".", 1)[-1]
+    assert re.search(
+        rf"^\s*{re.escape(key)}:\s*['\"]?{re.escape(value)}['\"]?\s*$", _stories(), re.MULTILINE
+    ), f"no story sends {member} {attribute}: {value}"

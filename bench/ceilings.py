@@ -1,0 +1,156 @@
+"""The ceilings: bare WSGI apps on the same server stack as ``vpnaas serve``.
+
+``python -m bench.ceilings static|insert --port P --workers W --data DIR``
+serves one of two apps through granian exactly as ``vpnaas serve`` does
+(WSGI interface, ``factory=True``, no access log, same worker count, the
+other options left at granian's defaults as vpnaas leaves them):
+
+``static`` (ceiling a)
+    Answers each request target (path and query) in ``DIR/static.json`` with
+    the exact bytes vpnaas returned for it, read from disk once at start-up:
+    the cost of HTTP, granian and WSGI around a response that costs nothing
+    to build.
+
+``insert`` (ceiling b)
+    Reads the request body, then runs one ``BEGIN IMMEDIATE`` / ``INSERT`` /
+    ``COMMIT`` of that body under a fresh UUID into a SQLite file with the
+    pragmas vpnaas sets (WAL, ``synchronous=NORMAL``, foreign keys, busy
+    timeout), through the standard library's ``sqlite3`` (one connection per
+    thread), and answers 201 with the bytes vpnaas answered for a create.
+    The stdlib driver is the honest floor: it is the DB-API module
+    SQLAlchemy itself drives, so the ceiling is one durable SQLite write plus
+    the HTTP stack, and everything vpnaas adds (SQLAlchemy, validation,
+    policy, rule queries, the status write) is what the ratio measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+__all__ = ["insert_app", "main", "static_app"]
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+DATA_ENV = "BENCH_CEILING_DATA"
+_JSON = "application/json"
+_NOT_FOUND = b'{"error": "unknown request target"}'
+
+
+def _target(environ: dict[str, Any]) -> str:
+    query: str = environ.get("QUERY_STRING", "")
+    path: str = environ.get("PATH_INFO", "")
+    return path + (f"?{query}" if query else "")
+
+
+def static_app() -> WSGIApp:
+    """Ceiling (a): the exact response bytes, encoded once."""
+    data = Path(os.environ[DATA_ENV])
+    index: dict[str, str] = json.loads((data / "static.json").read_text())
+    bodies = {target: (data / name).read_bytes() for target, name in index.items()}
+    responses = {
+        target: [("Content-Type", _JSON), ("Content-Length", str(len(body)))]
+        for target, body in bodies.items()
+    }
+
+    def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        target = _target(environ)
+        body = bodies.get(target)
+        if body is None:
+            if environ.get("PATH_INFO") == "/":
+                start_response("200 OK", [("Content-Type", _JSON), ("Content-Length", "2")])
+                return [b"{}"]
+            start_response("404 Not Found", [("Content-Type", _JSON)])
+            return [_NOT_FOUND]
+        start_response("200 OK", responses[target])
+        return [body]
+
+    return app
+
+
+def _sqlite(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
+def prepare_insert_db(path: Path) -> None:
+    with _sqlite(path) as conn:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS rows (id VARCHAR(36) PRIMARY KEY, body TEXT NOT NULL)"
+        )
+    conn.close()
+
+
+def insert_app() -> WSGIApp:
+    """Ceiling (b): one minimal SQLite insert and commit per request."""
+    data = Path(os.environ[DATA_ENV])
+    created = (data / "create.json").read_bytes()
+    headers = [("Content-Type", _JSON), ("Content-Length", str(len(created)))]
+    local = threading.local()
+
+    def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") == "GET":
+            start_response("200 OK", [("Content-Type", _JSON), ("Content-Length", "2")])
+            return [b"{}"]
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        conn: sqlite3.Connection | None = getattr(local, "conn", None)
+        if conn is None:
+            conn = local.conn = _sqlite(data / "insert.sqlite")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(
+                "INSERT INTO rows (id, body) VALUES (?, ?)",
+                (str(uuid.uuid4()), body.decode("utf-8", "replace")),
+            )
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        start_response("201 Created", headers)
+        return [created]
+
+    return app
+
+
+def main() -> int:
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    parser = argparse.ArgumentParser(prog="python -m bench.ceilings")
+    parser.add_argument("kind", choices=["static", "insert"])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--data", type=Path, required=True)
+    args = parser.parse_args()
+    os.environ[DATA_ENV] = str(args.data.resolve())
+    if args.kind == "insert":
+        prepare_insert_db(args.data / "insert.sqlite")
+    # the same arguments vpnaas.cli.serve hands granian
+    Granian(
+        f"bench.ceilings:{args.kind}_app",
+        address=args.host,
+        port=args.port,
+        interface=Interfaces.WSGI,
+        workers=args.workers,
+        factory=True,
+        log_access=False,
+    ).serve()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,162 @@
+"""Start and stop the server processes the benchmark drives (loopback only).
+
+Every process is started here in a session of its own and stopped by its
+own pid (SIGTERM to granian's main process, which stops its workers; SIGKILL
+to that session only if it does not exit in time). Nothing else is signalled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["HOST", "Process", "free_port", "memory_of", "vpnaas_command"]
+
+HOST = "127.0.0.1"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def vpnaas_command(db: Path, port: int, workers: int) -> list[str]:
+    """``vpnaas serve`` on SQLite with the default (noauth) strategy."""
+    exe = Path(sys.executable).with_name("vpnaas")
+    return [
+        str(exe),
+        "serve",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--database-url",
+        f"sqlite:///{db}",
+        "--auth-strategy",
+        "noauth",
+    ]
+
+
+def ceiling_command(kind: str, port: int, workers: int, data: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "bench.ceilings",
+        kind,
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--data",
+        str(data),
+    ]
+
+
+@dataclass
+class Process:
+    """One server: its command, port, log file and (once started) its Popen."""
+
+    name: str
+    command: list[str]
+    port: int
+    log: Path
+    workers: int = 1
+    popen: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def base(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def start(self) -> None:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH", ""), str(ROOT)) if p)
+        with self.log.open("wb") as out:
+            self.popen = subprocess.Popen(
+                self.command,
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+
+    def wait_ready(self, path: str = "/", timeout: float = 60.0) -> None:
+        """Until ``path`` answers and every worker process is up."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.popen is not None and self.popen.poll() is not None:
+                raise RuntimeError(f"{self.name} exited: see {self.log}")
+            try:
+                with urllib.request.urlopen(self.base + path, timeout=5) as resp:
+                    resp.read()
+                if len(self.worker_pids()) >= self.workers:
+                    return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.name} did not become ready in {timeout}s: see {self.log}")
+
+    @property
+    def pid(self) -> int:
+        assert self.popen is not None
+        return self.popen.pid
+
+    def worker_pids(self) -> list[int]:
+        """The worker processes granian spawned (children of the main one)."""
+        return _children(self.pid)
+
+    def stop(self) -> None:
+        if self.popen is None or self.popen.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.popen.pid, signal.SIGTERM)
+        try:
+            self.popen.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            # the session we created for it: its workers only
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(timeout=15)
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # the command may contain spaces and parentheses: split after the last ')'
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == pid:
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+def memory_of(pid: int) -> dict[str, float]:
+    """``VmRSS`` and ``VmHWM`` (peak) of ``pid`` in MiB."""
+    out: dict[str, float] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            out[key] = int(value.split()[0]) / 1024
+    return out
