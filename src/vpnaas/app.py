@@ -2,10 +2,10 @@
 
 From the outside in:
 
-1. ``HTTPProxyToWSGI`` (oslo.middleware): honour ``X-Forwarded-Proto`` and
+1. ``HTTPProxyToWSGI`` (oslo.middleware), when ``[oslo_middleware]
+   enable_proxy_headers_parsing`` is on: honour ``X-Forwarded-Proto`` and
    friends, so links carry the scheme the client used.
-2. ``RequestId`` (oslo.middleware): every response gets
-   ``x-openstack-request-id: req-<uuid>``.
+2. ``RequestId``: every response gets ``x-openstack-request-id: req-<uuid>``.
 3. ``OpenPaths``: ``GET /`` (version discovery) skips authentication.
 4. Authentication: ``auth_token`` (keystonemiddleware) then ``KeystoneContext``
    in keystone mode, ``NoAuth`` in the embedded default; both leave a
@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import falcon
-from oslo_middleware import http_proxy_to_wsgi, request_id
+from oslo_middleware import http_proxy_to_wsgi
 
 from vpnaas.api import http, routes
 from vpnaas.api.controller import Controller
+from vpnaas.api.request_id import RequestId
 from vpnaas.auth import KeystoneContext, NoAuth, OpenPaths, WSGIApp
 from vpnaas.db import tables
 from vpnaas.db.engine import Database
@@ -94,8 +95,10 @@ def create_app(settings: Settings, cat: Catalog | None = None) -> Application:
         add(api, controller, limits)
     wsgi: WSGIApp = _authenticated(api, settings, conf, authorizer)
     wsgi = OpenPaths(wsgi, api, ["/", ""])
-    wsgi = request_id.RequestId(wsgi)
-    wsgi = http_proxy_to_wsgi.HTTPProxyToWSGI(wsgi, conf)
+    wsgi = RequestId(wsgi)
+    conf.register_opts(http_proxy_to_wsgi.OPTS, group="oslo_middleware")
+    if conf.oslo_middleware.enable_proxy_headers_parsing:
+        wsgi = http_proxy_to_wsgi.HTTPProxyToWSGI(wsgi, conf)
     return Application(wsgi=wsgi, controller=controller, db=db)
 
 

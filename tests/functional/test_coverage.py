@@ -86,7 +86,7 @@ def test_every_route_and_method_appears_in_a_story(method: str, route: str) -> N
 def _enum_values() -> list[tuple[str, str, str]]:
     from vpnaas.spec.kinds import Composite, Enum
 
-    found = []
+    found: list[tuple[str, str, str]] = []
     for cat in (catalog(), catalog(legacy_crypto=True)):
         for res in cat.resources:
             for fld in res.fields:

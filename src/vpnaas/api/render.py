@@ -13,6 +13,19 @@ from vpnaas.spec.resource import OWNER, OWNER_ALIAS
 __all__ = ["item", "links"]
 
 
+_PAIRS: dict[tuple[int, tuple[str, ...] | None], tuple[Resource, tuple[tuple[str, str], ...]]] = {}
+
+
+def _pairs(res: Resource, fields: Sequence[str] | None) -> tuple[tuple[str, str], ...]:
+    """(wire name, attribute it is read from) for each key a response has."""
+    key = (id(res), None if fields is None else tuple(fields))
+    found = _PAIRS.get(key)
+    if found is None or found[0] is not res:
+        names = res.visible if fields is None else fields
+        found = _PAIRS[key] = (res, tuple((n, OWNER if n == OWNER_ALIAS else n) for n in names))
+    return found[1]
+
+
 def item(
     res: Resource,
     obj: Mapping[str, Any],
@@ -21,12 +34,7 @@ def item(
 ) -> dict[str, Any]:
     """The wire form of ``obj``: visible attributes (or exactly ``fields``),
     ``tenant_id`` mirroring ``project_id``, echoed composite values on top."""
-    names = res.visible if fields is None else fields
-    out: dict[str, Any] = {}
-    for name in names:
-        source = OWNER if name == OWNER_ALIAS else name
-        if source in obj:
-            out[name] = obj[source]
+    out = {name: obj[source] for name, source in _pairs(res, fields) if source in obj}
     if echo:
         for name, value in echo.items():
             if name in out:

@@ -153,6 +153,7 @@ class Database:
         self.url = url
         self.engine = create_engine(url, opts or PoolOptions())
         self.dialect = self.engine.dialect.name
+        self.paramstyle = self.engine.dialect.paramstyle
 
     @property
     def is_sqlite(self) -> bool:
@@ -182,6 +183,33 @@ class Database:
             raise _translate(exc) from exc
         except sa.exc.TimeoutError as exc:
             raise errors.ServiceUnavailable(reason="no database connection is free") from exc
+
+    def peek(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """Run one read statement on a pooled connection outside any explicit
+        transaction (no BEGIN/COMMIT round trips): for values a single
+        statement reads consistently, such as write counters."""
+        dbapi_error = self.engine.dialect.loaded_dbapi.Error
+        raw = None
+        try:
+            raw = self.engine.raw_connection()
+            cursor = raw.cursor()
+            try:
+                cursor.execute(sql, params)
+                return [tuple(row) for row in cursor.fetchall()]
+            finally:
+                cursor.close()
+        except sa.exc.DBAPIError as exc:
+            raise _translate(exc) from exc
+        except dbapi_error as exc:
+            if raw is not None:
+                raw.invalidate(exc)
+            wrapped = sa.exc.DBAPIError.instance(sql, params, exc, dbapi_error)
+            raise (
+                _translate(wrapped) if isinstance(wrapped, sa.exc.DBAPIError) else wrapped
+            ) from exc
+        finally:
+            if raw is not None:
+                raw.close()
 
     def dispose(self) -> None:
         self.engine.dispose()

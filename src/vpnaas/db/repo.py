@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,13 +19,21 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from vpnaas.db.tables import Schema
+from vpnaas.db.tables import ChildTable, Schema
 from vpnaas.spec import Field, Resource
-from vpnaas.spec.kinds import NO_MATCH, ListOf
+from vpnaas.spec.kinds import NO_MATCH, Kind, ListOf
 
 __all__ = ["ListQuery", "Repo", "Scope"]
 
+#: the DB-API parameter marker of each paramstyle (for hand-written SQL)
+_PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s", "numeric": ":1"}
+
 Clause = ColumnElement[bool]
+#: the columns a read selects, and per attribute: name, first column, width,
+#: and the kind's loader (None when the single column value is the value)
+_Plan = tuple[
+    list[sa.Column[Any]], list[tuple[str, int, int, Callable[[Sequence[Any]], Any] | None]]
+]
 #: builds the SQL condition of a filter that is not a plain column match
 FilterHook = Callable[[Schema, Sequence[Any]], Clause]
 #: fills attributes computed from other tables into a batch of objects
@@ -33,9 +42,17 @@ Loader = Callable[["Repo", list[dict[str, Any]]], None]
 
 @dataclass(frozen=True)
 class Scope:
-    """Which rows a caller may see: ``None`` clause means every row."""
+    """Which rows a caller may see: those of ``project`` (the usual owner
+    rule), those matching ``clause`` (a resource's own visibility rule), or,
+    with neither, every row."""
 
     clause: Clause | None = None
+    project: str | None = None
+
+    def condition(self, table: sa.Table) -> Clause | None:
+        if self.project is not None:
+            return table.c.project_id == self.project
+        return self.clause
 
 
 @dataclass
@@ -83,19 +100,40 @@ class Repo:
     ) -> dict[str, Any] | None:
         """The object ``obj_id`` if it exists within ``scope``."""
         table = self.schema.table(res)
-        where: list[Clause] = [table.c.id == obj_id]
-        if scope is not None and scope.clause is not None:
-            where.append(scope.clause)
         wanted = self._wanted(res, fields)
-        stmt = sa.select(*self._select_columns(res, wanted)).where(*where)
-        if lock:
-            stmt = stmt.with_for_update()
-        row = self.conn.execute(stmt).first()
+        if scope is not None and scope.clause is not None:  # a custom rule: build it
+            stmt = sa.select(*self._select_columns(res, wanted)).where(
+                table.c.id == obj_id, scope.clause
+            )
+            row = self.conn.execute(stmt.with_for_update() if lock else stmt).first()
+        else:
+            owner = scope is not None and scope.project is not None
+            params = {"obj_id": obj_id, "scope_project": scope.project if scope else None}
+            key = ("get", res.member, tuple(f.name for f in wanted), lock, owner)
+            row = self.conn.execute(
+                self._cached(key, lambda: self._get_stmt(res, wanted, lock, owner)), params
+            ).first()
         if row is None:
             return None
-        objs = [self._load_row(res, wanted, row)]
-        self._load_children(res, wanted, objs, table.c.id == obj_id)
+        objs = self._load_rows(res, wanted, [row])
+        self._load_children_of(res, wanted, objs[0])
         return objs[0]
+
+    def _get_stmt(self, res: Resource, wanted: list[Field], lock: bool, owner: bool) -> Any:
+        table = self.schema.table(res)
+        where = [table.c.id == sa.bindparam("obj_id")]
+        if owner:
+            where.append(table.c.project_id == sa.bindparam("scope_project"))
+        stmt = sa.select(*self._select_columns(res, wanted)).where(*where)
+        return stmt.with_for_update() if lock else stmt
+
+    def _cached(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+        """A statement built once per schema and reused with new parameters
+        (building one costs several times more than running it)."""
+        stmt = self.schema.statements.get(key)
+        if stmt is None:
+            stmt = self.schema.statements[key] = build()
+        return stmt
 
     def exists(self, res: Resource, *where: Clause) -> bool:
         table = self.schema.table(res)
@@ -123,8 +161,7 @@ class Repo:
         )
         if query.limit:
             stmt = stmt.limit(query.limit)
-        rows = self.conn.execute(stmt).all()
-        objs = [self._load_row(res, wanted, row) for row in rows]
+        objs = self._load_rows(res, wanted, self.conn.execute(stmt).all())
         if query.reverse:
             objs.reverse()
         if objs:
@@ -134,6 +171,19 @@ class Repo:
             else:
                 self._load_children(res, wanted, objs, sa.and_(sa.true(), *where))
         return objs
+
+    def ids_by(self, res: Resource, column: str, value: Any) -> list[str]:
+        """Ids of the objects whose ``column`` equals ``value``."""
+        table = self.schema.table(res)
+        stmt = self._cached(
+            ("ids_by", res.member, column),
+            lambda: (
+                sa.select(table.c.id)
+                .where(table.c[column] == sa.bindparam("value"))
+                .order_by(table.c.id)
+            ),
+        )
+        return list(self.conn.scalars(stmt, {"value": value}))
 
     def ids(self, res: Resource, *where: Clause) -> list[str]:
         table = self.schema.table(res)
@@ -146,7 +196,7 @@ class Repo:
         rows = self.conn.execute(
             sa.select(*self._select_columns(res, wanted)).where(*where).order_by(table.c.id)
         ).all()
-        objs = [self._load_row(res, wanted, row) for row in rows]
+        objs = self._load_rows(res, wanted, rows)
         if objs:
             self._load_children(res, wanted, objs, sa.and_(sa.true(), *where))
         return objs
@@ -157,7 +207,8 @@ class Repo:
         """Store a new object (``obj`` carries every stored attribute)."""
         table = self.schema.table(res)
         self.touched.add(res.member)
-        self.conn.execute(sa.insert(table).values(self._columns_of(res, obj, res.stored)))
+        stmt = self._cached(("insert", res.member), lambda: sa.insert(table))
+        self.conn.execute(stmt, self._columns_of(res, obj, res.stored))
         for fld in res.child_tables:
             self._write_children(res, fld, obj["id"], obj.get(fld.name) or [])
 
@@ -167,21 +218,37 @@ class Repo:
         self.touched.add(res.member)
         plain = [f for f in res.stored if f.name in changes]
         if plain:
+            values = self._columns_of(res, changes, plain)
+            names = tuple(values)
+            stmt = self._cached(
+                ("update", res.member, names),
+                lambda: (
+                    sa.update(table)
+                    .where(table.c.id == sa.bindparam("obj_id"))
+                    .values({name: sa.bindparam(f"new_{name}") for name in names})
+                ),
+            )
             self.conn.execute(
-                sa.update(table)
-                .where(table.c.id == obj_id)
-                .values(self._columns_of(res, changes, plain))
+                stmt, {"obj_id": obj_id, **{f"new_{k}": v for k, v in values.items()}}
             )
         for fld in res.child_tables:
             if fld.name in changes:
                 child = self.schema.child(res, fld)
-                self.conn.execute(sa.delete(child.table).where(child.parent == obj_id))
+                stmt = self._cached(
+                    ("delete-children", res.member, fld.name),
+                    partial(_delete_children, child),
+                )
+                self.conn.execute(stmt, {"parent": obj_id})
                 self._write_children(res, fld, obj_id, changes[fld.name] or [])
 
     def delete(self, res: Resource, obj_id: str) -> bool:
         table = self.schema.table(res)
         self.touched.add(res.member)
-        return self.conn.execute(sa.delete(table).where(table.c.id == obj_id)).rowcount > 0
+        stmt = self._cached(
+            ("delete", res.member),
+            lambda: sa.delete(table).where(table.c.id == sa.bindparam("obj_id")),
+        )
+        return self.conn.execute(stmt, {"obj_id": obj_id}).rowcount > 0
 
     # --- revisions -------------------------------------------------------------
 
@@ -192,14 +259,8 @@ class Repo:
 
     def revisions(self, members: Iterable[str]) -> tuple[tuple[str, int], ...]:
         """The current write counters of ``members``."""
-        wanted = sorted(set(members))
-        table = self.schema.revisions
-        rows = dict(
-            self.conn.execute(
-                sa.select(table.c.resource, table.c.number).where(table.c.resource.in_(wanted))
-            ).all()
-        )
-        return tuple((m, int(rows.get(m, 0))) for m in wanted)
+        sql, params = revisions_query(self.schema, self.conn.dialect.paramstyle, members)
+        return revisions_of(params, self.conn.exec_driver_sql(sql, params).all())
 
     # --- helpers ---------------------------------------------------------------
 
@@ -218,28 +279,73 @@ class Repo:
         return [f for f in res.fields if f.name in names]
 
     def _select_columns(self, res: Resource, wanted: list[Field]) -> list[sa.Column[Any]]:
-        cols: list[sa.Column[Any]] = []
-        for fld in wanted:
-            if fld.stored and not fld.in_child_table:
-                cols.extend(self.schema.field_columns(res, fld))
-        return cols
+        return self._plan(res, wanted)[0]
 
-    def _load_row(self, res: Resource, wanted: list[Field], row: sa.Row[Any]) -> dict[str, Any]:
-        obj: dict[str, Any] = {}
-        i = 0
+    def _plan(self, res: Resource, wanted: list[Field]) -> _Plan:
+        """The columns to select for ``wanted`` and how to read a row back,
+        worked out once per resource and attribute set."""
+        key = (res.member, tuple(f.name for f in wanted))
+        plan = self.schema.plans.get(key)
+        if plan is None:
+            cols: list[sa.Column[Any]] = []
+            steps: list[tuple[str, int, int, Callable[[Sequence[Any]], Any] | None]] = []
+            for fld in wanted:
+                if fld.stored and not fld.in_child_table:
+                    field_cols = self.schema.field_columns(res, fld)
+                    simple = len(field_cols) == 1 and type(fld.kind).load is Kind.load
+                    steps.append(
+                        (fld.name, len(cols), len(field_cols), None if simple else fld.kind.load)
+                    )
+                    cols.extend(field_cols)
+            plan = self.schema.plans[key] = (cols, steps)
+        return plan
+
+    def _load_rows(
+        self, res: Resource, wanted: list[Field], rows: Iterable[Sequence[Any]]
+    ) -> list[dict[str, Any]]:
+        steps = self._plan(res, wanted)[1]
+        if all(load is None for _, _, _, load in steps):
+            names = [name for name, _, _, _ in steps]
+            return [dict(zip(names, row, strict=False)) for row in rows]
+        objs = []
+        for row in rows:
+            obj: dict[str, Any] = {}
+            for name, start, width, load in steps:
+                obj[name] = row[start] if load is None else load(row[start : start + width])
+            objs.append(obj)
+        return objs
+
+    def _load_children_of(self, res: Resource, wanted: list[Field], obj: dict[str, Any]) -> None:
+        """List and computed attributes of one object."""
         for fld in wanted:
-            if fld.stored and not fld.in_child_table:
-                width = len(self.schema.field_columns(res, fld))
-                obj[fld.name] = fld.kind.load(row[i : i + width])
-                i += width
-        return obj
+            if fld.stored and fld.in_child_table:
+                child = self.schema.child(res, fld)
+                stmt = self._cached(
+                    ("children", res.member, fld.name),
+                    partial(_select_children, child),
+                )
+                assert isinstance(fld.kind, ListOf)
+                load = fld.kind.item.load
+                obj[fld.name] = [
+                    load(row) for row in self.conn.execute(stmt, {"parent": obj["id"]})
+                ]
+        self._run_loaders(res, wanted, [obj])
+
+    def _run_loaders(self, res: Resource, wanted: list[Field], objs: list[dict[str, Any]]) -> None:
+        loaders: list[Loader] = []
+        for fld in wanted:
+            if not fld.stored:
+                loader = self.hooks.loaders.get((res.member, fld.name))
+                if loader is not None and loader not in loaders:
+                    loaders.append(loader)
+        for loader in loaders:
+            loader(self, objs)
 
     def _load_children(
         self, res: Resource, wanted: list[Field], objs: list[dict[str, Any]], parents: Clause
     ) -> None:
         by_id = {obj["id"]: obj for obj in objs}
         table = self.schema.table(res)
-        loaders: list[Loader] = []
         for fld in wanted:
             if fld.stored and fld.in_child_table:
                 child = self.schema.child(res, fld)
@@ -255,12 +361,7 @@ class Repo:
                     owner = by_id.get(row[0])
                     if owner is not None:
                         owner[fld.name].append(item_kind.load(row[1:]))
-            elif not fld.stored:
-                loader = self.hooks.loaders.get((res.member, fld.name))
-                if loader is not None and loader not in loaders:
-                    loaders.append(loader)
-        for loader in loaders:
-            loader(self, objs)
+        self._run_loaders(res, wanted, objs)
 
     def _columns_of(
         self, res: Resource, obj: Mapping[str, Any], fields: Iterable[Field]
@@ -284,12 +385,16 @@ class Repo:
             for col, value in zip(child.values, item_kind.store(item), strict=True):
                 row[col.name] = value
             rows.append(row)
-        self.conn.execute(sa.insert(child.table), rows)
+        self.conn.execute(
+            self._cached(("insert-children", res.member, fld.name), lambda: sa.insert(child.table)),
+            rows,
+        )
 
     def _where(self, res: Resource, query: ListQuery, scope: Scope | None) -> list[Clause]:
         where: list[Clause] = []
-        if scope is not None and scope.clause is not None:
-            where.append(scope.clause)
+        condition = scope.condition(self.schema.table(res)) if scope is not None else None
+        if condition is not None:
+            where.append(condition)
         aliases = dict(res.filter_aliases)
         for name, given in query.filters.items():
             name = aliases.get(name, name)
@@ -343,23 +448,62 @@ class Repo:
         return sa.or_(*ors)
 
 
+def _delete_children(child: ChildTable) -> Any:
+    return sa.delete(child.table).where(child.parent == sa.bindparam("parent"))
+
+
+def _select_children(child: ChildTable) -> Any:
+    return (
+        sa.select(*child.values)
+        .where(child.parent == sa.bindparam("parent"))
+        .order_by(child.position)
+    )
+
+
 def bump(conn: Connection, schema: Schema, members: Sequence[str]) -> None:
     """Add one to the write counter of each of ``members`` (an upsert)."""
-    table = schema.revisions
+    stmt = schema.statements.get(("bump", conn.dialect.name))
+    if stmt is None:
+        stmt = schema.statements[("bump", conn.dialect.name)] = _upsert(conn.dialect.name, schema)
     for member in members:
-        values = {"resource": member, "number": 1}
-        stmt: Any
-        if conn.dialect.name == "postgresql":
-            stmt = postgresql.insert(table).values(values)
-            stmt = stmt.on_conflict_do_update(
+        conn.execute(stmt, {"member": member})
+
+
+def _upsert(dialect: str, schema: Schema) -> Any:
+    table = schema.revisions
+    values = {"resource": sa.bindparam("member"), "number": 1}
+    if dialect == "postgresql":
+        return (
+            postgresql.insert(table)
+            .values(values)
+            .on_conflict_do_update(
                 index_elements=[table.c.resource], set_={"number": table.c.number + 1}
             )
-        elif conn.dialect.name in ("mysql", "mariadb"):
-            stmt = mysql.insert(table).values(values)
-            stmt = stmt.on_duplicate_key_update(number=table.c.number + 1)
-        else:
-            stmt = sqlite.insert(table).values(values)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=[table.c.resource], set_={"number": table.c.number + 1}
-            )
-        conn.execute(stmt)
+        )
+    if dialect in ("mysql", "mariadb"):
+        return mysql.insert(table).values(values).on_duplicate_key_update(number=table.c.number + 1)
+    return (
+        sqlite.insert(table)
+        .values(values)
+        .on_conflict_do_update(
+            index_elements=[table.c.resource], set_={"number": table.c.number + 1}
+        )
+    )
+
+
+def revisions_query(
+    schema: Schema, paramstyle: str, members: Iterable[str]
+) -> tuple[str, tuple[str, ...]]:
+    """Plain SQL reading the write counters of ``members`` (it runs before
+    every cached list, so it skips statement building)."""
+    wanted = tuple(sorted(set(members)))
+    marks = ", ".join([_PLACEHOLDER.get(paramstyle, "?")] * len(wanted))
+    table = schema.revisions.name
+    return f"SELECT resource, number FROM {table} WHERE resource IN ({marks})", wanted  # noqa: S608
+
+
+def revisions_of(
+    wanted: tuple[str, ...], rows: Iterable[Sequence[Any]]
+) -> tuple[tuple[str, int], ...]:
+    found = {str(row[0]): int(row[1]) for row in rows}
+    return tuple((member, found.get(member, 0)) for member in wanted)

@@ -66,6 +66,9 @@ class Schema:
         self.tables: dict[str, sa.Table] = {}
         self.columns: dict[tuple[str, str], tuple[sa.Column[object], ...]] = {}
         self.children: dict[tuple[str, str], ChildTable] = {}
+        #: read plans and prepared statements of the repository
+        self.plans: dict[tuple[str, tuple[str, ...]], Any] = {}
+        self.statements: dict[tuple[Any, ...], Any] = {}
         self._by_member = {r.member: r for r in cat.resources}
         for resource in cat.resources:
             self._add(resource)

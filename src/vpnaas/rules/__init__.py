@@ -55,14 +55,18 @@ class RuleEnv:
     def table(self, member: str) -> sa.Table:
         return self.schema.table(self.res(member))
 
+    def find(self, member: str, obj_id: Any, *, lock: bool = False) -> dict[str, Any] | None:
+        """The object ``obj_id`` as the caller may see it, or None."""
+        res = self.res(member)
+        if not isinstance(obj_id, str):
+            return None
+        return self.repo.get(res, obj_id, self.scope_of(res), lock=lock)
+
     def lookup(self, member: str, obj_id: Any, *, lock: bool = False) -> dict[str, Any]:
         """The object ``obj_id`` as the caller may see it, or its 404."""
-        res = self.res(member)
-        obj = None
-        if isinstance(obj_id, str):
-            obj = self.repo.get(res, obj_id, self.scope_of(res), lock=lock)
+        obj = self.find(member, obj_id, lock=lock)
         if obj is None:
-            raise errors.by_name(res.not_found)(id=obj_id)
+            raise errors.by_name(self.res(member).not_found)(id=obj_id)
         return obj
 
     def referrers(self, member: str, obj_id: str, *, field_name: str | None = None) -> list[str]:
@@ -71,7 +75,9 @@ class RuleEnv:
         for res in self.catalog.resources:
             for fld in res.stored:
                 if fld.ref == member and (field_name is None or fld.name == field_name):
-                    found.extend(self.repo.ids(res, self.repo.column(res, fld.name) == obj_id))
+                    found.extend(
+                        self.repo.ids_by(res, self.repo.column(res, fld.name).name, obj_id)
+                    )
         return sorted(set(found))
 
 

@@ -41,16 +41,19 @@ def _single_version(versions: set[int], error: errors.ApiError) -> int | None:
 
 class ConnectionRules(ResourceRules):
     def on_create(self, env: RuleEnv, obj: dict[str, Any]) -> None:
-        if not env.repo.exists(
-            env.res("vpnservice"), env.table("vpnservice").c.id == obj["vpnservice_id"]
+        service = env.find("vpnservice", obj["vpnservice_id"], lock=True)
+        missing = errors.VPNServiceNotFound(id=obj["vpnservice_id"])
+        if service is None and not env.repo.ids_by(
+            env.res("vpnservice"), "id", obj["vpnservice_id"]
         ):
-            raise errors.VPNServiceNotFound(id=obj["vpnservice_id"])
+            raise missing  # the reference cannot even pick a driver for it
         ipsecpolicy = env.lookup("ipsecpolicy", obj["ipsecpolicy_id"], lock=True)
         if ipsecpolicy["transform_protocol"] == "ah-esp":
             raise errors.IpsecValidationFailure(
                 resource="IPsec Policy", key="transform_protocol", value="ah-esp"
             )
-        service = env.lookup("vpnservice", obj["vpnservice_id"], lock=True)
+        if service is None:
+            raise missing  # another project's service
         env.lookup("ikepolicy", obj["ikepolicy_id"], lock=True)
         local_version = self._check_endpoints(env, service, obj)
         self._check_dpd(obj["dpd"])

@@ -46,7 +46,7 @@ def subnet_on_router(env: RuleEnv, router_id: str, subnet_id: str) -> bool:
     ports = env.table("port")
     fixed = _fixed_ips(env)
     where = [ports.c.device_id == router_id, fixed.table.c.subnet_id == subnet_id]
-    clause = env.scope_of(port_res).clause
+    clause = env.scope_of(port_res).condition(ports)
     if clause is not None:
         where.append(clause)
     stmt = sa.select(ports.c.id).join(fixed.table, fixed.parent == ports.c.id).where(*where)

@@ -59,7 +59,7 @@ def refuse_if_vpn_on_router(env: RuleEnv, router_id: str) -> None:
     res = env.res("vpnservice")
     table = env.table("vpnservice")
     where = [table.c.router_id == router_id]
-    scope = env.scope_of(res).clause
+    scope = env.scope_of(res).condition(table)
     if scope is not None:
         where.append(scope)
     ids = env.repo.ids(res, *where)
