@@ -6,18 +6,19 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import multiprocessing
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from vpnaas import settings as settings_mod
-from vpnaas.db import migrate
-from vpnaas.db.engine import create_engine
 
 __all__ = ["main"]
 
 LOG = logging.getLogger("vpnaas")
 SERVE_ENV = "VPNAAS_SERVE"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -53,7 +54,7 @@ def _settings(args: argparse.Namespace, **extra: object) -> settings_mod.Setting
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     args = _parser().parse_args(argv)
     if args.command == "serve":
         return serve(args)
@@ -63,6 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def manage_db(args: argparse.Namespace) -> int:
+    from vpnaas.db import migrate
+    from vpnaas.db.engine import create_engine
+
     settings = _settings(args)
     engine = create_engine(settings.database_url, settings.pool)
     try:
@@ -98,6 +102,8 @@ def _seed(settings: settings_mod.Settings) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
+    """Migrate (SQLite) or check the schema and seed, in a child process, so
+    that granian's main process holds none of the application; then serve."""
     from granian import Granian
     from granian.constants import Interfaces
 
@@ -108,22 +114,16 @@ def serve(args: argparse.Namespace) -> int:
         "auth_strategy": args.auth_strategy,
     }
     settings = _settings(args, **overrides)
-    engine = create_engine(settings.database_url, settings.pool)
-    try:
-        if engine.dialect.name == "sqlite":
-            migrate.upgrade(engine)
-        elif migrate.differences(engine):
-            LOG.error("the database schema is not current: run `vpnaas db upgrade` first")
-            return 1
-    finally:
-        engine.dispose()
-    _seed(settings)
-    os.environ[SERVE_ENV] = json.dumps(
-        {
-            "config_files": args.config_file,
-            "overrides": {"database_url": args.database_url, **overrides},
-        }
-    )
+    spec = {
+        "config_files": args.config_file,
+        "overrides": {"database_url": args.database_url, **overrides},
+    }
+    child = multiprocessing.get_context("spawn").Process(target=prepare, args=(spec,))
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        return 1
+    os.environ[SERVE_ENV] = json.dumps(spec)
     LOG.info(
         "serving on http://%s:%s/ with %s worker(s)", settings.host, settings.port, settings.workers
     )
@@ -137,6 +137,26 @@ def serve(args: argparse.Namespace) -> int:
         log_access=False,
     ).serve()
     return 0
+
+
+def prepare(spec: dict[str, Any]) -> None:
+    """Make the database ready to serve: migrate a SQLite file (production
+    databases are migrated with ``vpnaas db upgrade``) and seed."""
+    from vpnaas.db import migrate
+    from vpnaas.db.engine import create_engine
+
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    settings = settings_mod.load(spec["config_files"], **spec["overrides"])
+    engine = create_engine(settings.database_url, settings.pool)
+    try:
+        if engine.dialect.name == "sqlite":
+            migrate.upgrade(engine)
+        elif migrate.differences(engine):
+            LOG.error("the database schema is not current: run `vpnaas db upgrade` first")
+            sys.exit(1)
+    finally:
+        engine.dispose()
+    _seed(settings)
 
 
 def policy_sample() -> int:

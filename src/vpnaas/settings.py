@@ -15,9 +15,7 @@ from typing import Any
 
 from oslo_config import cfg
 
-from vpnaas.db.engine import PoolOptions
-
-__all__ = ["Settings", "TopologySeed", "load", "new_conf"]
+__all__ = ["PoolOptions", "Settings", "TopologySeed", "load", "new_conf"]
 
 DEFAULT_DATABASE = "sqlite:///vpnaas.sqlite"
 
@@ -112,6 +110,18 @@ _TOPOLOGY_OPTS = [
     ),
     cfg.IntOpt("network_max_mtu", default=1500, help="Largest network MTU."),
 ]
+
+
+@dataclass(frozen=True)
+class PoolOptions:
+    """Connection-pool settings (``[database]`` options of the config file)."""
+
+    max_pool_size: int = 5
+    max_overflow: int = 10
+    pool_timeout: int = 30
+    connection_recycle_time: int = 3600
+    connect_timeout: int = 10
+    sqlite_busy_timeout_ms: int = 30000
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,10 @@ The server log written while a test ran is attached to its failure report.
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import json
 import os
 import subprocess
 import sys
-import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +27,7 @@ from typing import Any, Protocol
 
 import pytest
 
+from tests.support import venvs
 from tests.support.server import IdentityProxy, ServerProcess, start_server
 
 #: auth modes every client test runs under (a keystone variant goes here)
@@ -239,38 +237,13 @@ def cloud(request: pytest.FixtureRequest, vpnaas_server: ServerProcess) -> Itera
         c.close()
 
 
-def _osc_stamp() -> str:
-    return "\n".join((sys.version.split()[0], *OSC_PINNED_REQUIREMENTS)) + "\n"
-
-
 def ensure_pinned_osc(venv: Path = OSC_VENV, timeout: float = 900) -> Path:
     """The pinned ``openstack`` executable, building its venv with pip if
     missing or stale (one builder at a time across xdist workers)."""
-    binary = venv / "bin" / "openstack"
-    stamp = venv / ".vpnaas-osc-stamp"
-    digest = hashlib.sha256(str(venv).encode()).hexdigest()[:16]
-    lock = Path(tempfile.gettempdir()) / f"vpnaas-osc-venv-{digest}.lock"
-    with lock.open("w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            if binary.exists() and stamp.is_file() and stamp.read_text() == _osc_stamp():
-                return binary
-            env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "OS_"))}
-            steps = [
-                [sys.executable, "-m", "venv", "--clear", str(venv)],
-                [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
-                 "--disable-pip-version-check", *OSC_PINNED_REQUIREMENTS],
-            ]  # fmt: skip
-            for cmd in steps:
-                done = subprocess.run(
-                    cmd, capture_output=True, text=True, timeout=timeout, env=env, check=False
-                )
-                if done.returncode != 0:
-                    raise RuntimeError(f"{' '.join(cmd)}: {done.stdout}{done.stderr}"[-2000:])
-            stamp.write_text(_osc_stamp())
-            return binary
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+    spec = venvs.VenvSpec(
+        "osc", venv, tuple(OSC_PINNED_REQUIREMENTS), "import openstackclient, neutronclient.osc"
+    )
+    return venvs.ensure(spec, timeout=timeout) / "bin" / "openstack"
 
 
 @pytest.fixture(scope="session")
@@ -280,8 +253,9 @@ def osc_pinned() -> Path:
         return Path(ready)
     try:
         return ensure_pinned_osc()
-    except (OSError, RuntimeError, subprocess.TimeoutExpired) as exc:
-        pytest.skip(f"cannot build the pinned openstack CLI in {OSC_VENV}: {exc}")
+    except venvs.VenvUnavailable as exc:
+        venvs.skip_or_fail(f"cannot build the pinned openstack CLI in {OSC_VENV}: {exc}")
+        raise
 
 
 @pytest.fixture(autouse=True)

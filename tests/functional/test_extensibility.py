@@ -21,9 +21,9 @@ from falcon import testing
 
 from vpnaas.app import create_app
 from vpnaas.db import migrate
-from vpnaas.db.engine import PoolOptions, create_engine
+from vpnaas.db.engine import create_engine
 from vpnaas.db.tables import Schema
-from vpnaas.settings import Settings, TopologySeed
+from vpnaas.settings import PoolOptions, Settings, TopologySeed
 from vpnaas.spec import Catalog, Field, catalog
 from vpnaas.spec.kinds import Enum, Int
 from vpnaas.spec.vpn import PFS_GROUPS

@@ -7,7 +7,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from vpnaas.db import migrate
-from vpnaas.db.engine import PoolOptions, create_engine
+from vpnaas.db.engine import create_engine
+from vpnaas.settings import PoolOptions
 
 
 def test_upgrade_matches_spec_and_downgrade_empties(tmp_path: Path) -> None:

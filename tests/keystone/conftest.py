@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support import venvs
 from tests.support.keystone import Accounts, Keystone, KeystoneUnavailable, ensure_venv
 
 _STARTED: list[Keystone] = []
@@ -25,7 +26,8 @@ def keystone() -> Iterator[Keystone]:
     try:
         venv = ensure_venv()
     except KeystoneUnavailable as exc:
-        pytest.skip(f"the keystone virtualenv cannot be built: {exc}")
+        venvs.skip_or_fail(f"the keystone virtualenv cannot be built: {exc}")
+        raise
     server = Keystone(venv)
     server.timings["venv"] = time.monotonic() - began
     try:

@@ -35,9 +35,7 @@ import atexit
 import base64
 import contextlib
 import datetime as dt
-import fcntl
 import grp
-import hashlib
 import os
 import pwd
 import secrets
@@ -45,7 +43,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -55,6 +52,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tests.support import venvs
 
 __all__ = [
     "DEFAULT_DOMAIN",
@@ -99,8 +98,8 @@ application = initialize_public_application()
 _IMPORT_CHECK = "import keystone, gunicorn, keystone.version"
 
 
-class KeystoneUnavailable(RuntimeError):
-    """The keystone virtualenv could not be built (tests skip on this)."""
+#: the keystone virtualenv could not be built (tests skip on this, or fail in CI)
+KeystoneUnavailable = venvs.VenvUnavailable
 
 
 class KeystoneError(RuntimeError):
@@ -115,35 +114,12 @@ def default_venv() -> Path:
     return Path(os.environ.get("VPNAAS_KEYSTONE_VENV") or REPO / ".venv-keystone")
 
 
+def _spec(venv: Path | None = None) -> venvs.VenvSpec:
+    return venvs.VenvSpec("keystone", venv or default_venv(), KEYSTONE_REQUIREMENTS, _IMPORT_CHECK)
+
+
 def _stamp() -> str:
-    return "\n".join((sys.version.split()[0], *KEYSTONE_REQUIREMENTS)) + "\n"
-
-
-def _venv_ok(venv: Path) -> bool:
-    stamp = venv / ".vpnaas-keystone-stamp"
-    if not stamp.is_file() or stamp.read_text(encoding="utf-8") != _stamp():
-        return False
-    probe = subprocess.run(
-        [str(venv / "bin" / "python"), "-c", _IMPORT_CHECK],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=_clean_env(),
-    )
-    return probe.returncode == 0
-
-
-@contextlib.contextmanager
-def _lock(venv: Path) -> Iterator[None]:
-    digest = hashlib.sha256(str(venv).encode()).hexdigest()[:16]
-    path = Path(tempfile.gettempdir()) / f"vpnaas-keystone-venv-{digest}.lock"
-    with path.open("w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+    return _spec().stamp
 
 
 def ensure_venv(venv: Path | None = None, *, timeout: float = 1200) -> Path:
@@ -151,58 +127,10 @@ def ensure_venv(venv: Path | None = None, *, timeout: float = 1200) -> Path:
 
     Raises :class:`KeystoneUnavailable` with pip's output if it cannot be built.
     """
-    venv = venv or default_venv()
-    with _lock(venv):
-        if _venv_ok(venv):
-            return venv
-        digest = hashlib.sha256(str(venv).encode()).hexdigest()[:16]
-        log = Path(tempfile.gettempdir()) / f"vpnaas-keystone-venv-{digest}-build.log"
-        steps = [
-            [sys.executable, "-m", "venv", "--clear", str(venv)],
-            [
-                str(venv / "bin" / "python"),
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                *KEYSTONE_REQUIREMENTS,
-            ],
-        ]
-        deadline = time.monotonic() + timeout
-        with log.open("w", encoding="utf-8") as out:
-            for cmd in steps:
-                try:
-                    done = subprocess.run(
-                        cmd,
-                        stdout=out,
-                        stderr=subprocess.STDOUT,
-                        timeout=max(1.0, deadline - time.monotonic()),
-                        check=False,
-                        env=_clean_env(),
-                    )
-                except (OSError, subprocess.TimeoutExpired) as exc:
-                    raise KeystoneUnavailable(f"{' '.join(cmd)}: {exc}") from exc
-                if done.returncode != 0:
-                    raise KeystoneUnavailable(
-                        f"{' '.join(cmd)} exited {done.returncode}:\n{_tail(log)}"
-                    )
-        (venv / ".vpnaas-keystone-stamp").write_text(_stamp(), encoding="utf-8")
-        if not _venv_ok(venv):
-            raise KeystoneUnavailable(f"keystone does not import in {venv}:\n{_tail(log)}")
-        log.unlink(missing_ok=True)
-        return venv
+    return venvs.ensure(_spec(venv), timeout=timeout)
 
 
-def _clean_env(**extra: str) -> dict[str, str]:
-    """The environment without Python/OpenStack variables of the caller."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("OS_", "PYTHON", "VIRTUAL_ENV", "PIP_REQUIRE_VIRTUALENV"))
-    }
-    env.update(extra)
-    return env
+_clean_env = venvs.clean_env
 
 
 def _tail(path: Path, lines: int = 40) -> str:
@@ -322,7 +250,7 @@ def _template(venv: Path) -> Path:
     template = venv / "vpnaas-keystone-template"
     stamp = template / "stamp"
     want = _stamp() + _TEMPLATE_FORMAT + "\n"
-    with _lock(template):
+    with venvs.path_lock(template):
         if stamp.is_file() and stamp.read_text(encoding="utf-8") == want:
             return template
         shutil.rmtree(template, ignore_errors=True)

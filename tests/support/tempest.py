@@ -36,22 +36,19 @@ environment.
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import hashlib
 import json
 import os
 import re
 import signal
 import subprocess
-import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.support import venvs
 from tests.support.keystone import REGION, Keystone, render_ini
 
 __all__ = [
@@ -135,8 +132,8 @@ finally:
 """
 
 
-class TempestUnavailable(RuntimeError):
-    """The tempest virtualenv could not be built (tests skip on this)."""
+#: the tempest virtualenv could not be built (tests skip on this, or fail in CI)
+TempestUnavailable = venvs.VenvUnavailable
 
 
 class TempestError(RuntimeError):
@@ -151,48 +148,11 @@ def default_venv() -> Path:
     return Path(os.environ.get("VPNAAS_TEMPEST_VENV") or REPO / ".venv-tempest")
 
 
-def _stamp() -> str:
-    return "\n".join((sys.version.split()[0], *TEMPEST_REQUIREMENTS)) + "\n"
+def _spec(venv: Path | None = None) -> venvs.VenvSpec:
+    return venvs.VenvSpec("tempest", venv or default_venv(), TEMPEST_REQUIREMENTS, _IMPORT_CHECK)
 
 
-def _clean_env(**extra: str) -> dict[str, str]:
-    """The environment without Python/OpenStack/proxy variables of the caller."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("OS_", "PYTHON", "VIRTUAL_ENV", "PIP_REQUIRE_VIRTUALENV", "TEMPEST_"))
-        and not k.lower().endswith("_proxy")
-    }
-    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
-    env.update(extra)
-    return env
-
-
-def _venv_ok(venv: Path) -> bool:
-    stamp = venv / ".vpnaas-tempest-stamp"
-    if not stamp.is_file() or stamp.read_text(encoding="utf-8") != _stamp():
-        return False
-    probe = subprocess.run(
-        [str(venv / "bin" / "python"), "-c", _IMPORT_CHECK],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=_clean_env(),
-    )
-    return probe.returncode == 0
-
-
-@contextlib.contextmanager
-def _lock(venv: Path) -> Iterator[None]:
-    digest = hashlib.sha256(str(venv).encode()).hexdigest()[:16]
-    path = Path(tempfile.gettempdir()) / f"vpnaas-tempest-venv-{digest}.lock"
-    with path.open("w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+_clean_env = venvs.clean_env
 
 
 def _tail(text: str, lines: int) -> str:
@@ -204,52 +164,7 @@ def ensure_venv(venv: Path | None = None, *, timeout: float = 1200) -> Path:
 
     Raises :class:`TempestUnavailable` with pip's output if it cannot be built.
     """
-    venv = venv or default_venv()
-    with _lock(venv):
-        if _venv_ok(venv):
-            return venv
-        digest = hashlib.sha256(str(venv).encode()).hexdigest()[:16]
-        log = Path(tempfile.gettempdir()) / f"vpnaas-tempest-venv-{digest}-build.log"
-        steps = [
-            [sys.executable, "-m", "venv", "--clear", str(venv)],
-            [
-                str(venv / "bin" / "python"),
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                *TEMPEST_REQUIREMENTS,
-            ],
-        ]
-        deadline = time.monotonic() + timeout
-        with log.open("w", encoding="utf-8") as out:
-            for cmd in steps:
-                try:
-                    done = subprocess.run(
-                        cmd,
-                        stdout=out,
-                        stderr=subprocess.STDOUT,
-                        timeout=max(1.0, deadline - time.monotonic()),
-                        check=False,
-                        env=_clean_env(),
-                    )
-                except (OSError, subprocess.TimeoutExpired) as exc:
-                    raise TempestUnavailable(f"{' '.join(cmd)}: {exc}") from exc
-                if done.returncode != 0:
-                    text = log.read_text(encoding="utf-8", errors="replace")
-                    raise TempestUnavailable(
-                        f"{' '.join(cmd)} exited {done.returncode}:\n{_tail(text, 40)}"
-                    )
-        (venv / ".vpnaas-tempest-stamp").write_text(_stamp(), encoding="utf-8")
-        if not _venv_ok(venv):
-            text = log.read_text(encoding="utf-8", errors="replace")
-            raise TempestUnavailable(f"tempest does not import in {venv}:\n{_tail(text, 40)}")
-        log.unlink(missing_ok=True)
-        return venv
-
-
-# ---------------------------------------------------------------------- workspace
+    return venvs.ensure(_spec(venv), timeout=timeout)
 
 
 @dataclass(frozen=True)

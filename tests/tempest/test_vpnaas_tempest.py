@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import venvs
 from tests.support.tempest import (
     VPNAAS_TEST_COUNT,
     TempestUnavailable,
@@ -38,7 +39,8 @@ def tempest_venv() -> Path:
     try:
         venv = ensure_venv()
     except TempestUnavailable as exc:
-        pytest.skip(f"the tempest virtualenv cannot be built: {exc}")
+        venvs.skip_or_fail(f"the tempest virtualenv cannot be built: {exc}")
+        raise
     SUMMARY.append(f"tempest venv ready in {time.monotonic() - began:.1f} s ({venv})")
     return venv
 

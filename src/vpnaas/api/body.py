@@ -44,9 +44,9 @@ def load_json(raw: bytes) -> Any:
         return None
     try:
         doc = orjson.loads(raw)
-    except orjson.JSONDecodeError:
+        return json.loads(raw) if _has_float(doc) else doc
+    except (orjson.JSONDecodeError, RecursionError):
         raise errors.MalformedRequestBody(reason="Cannot understand JSON") from None
-    return json.loads(raw) if _has_float(doc) else doc
 
 
 def _has_float(doc: Any) -> bool:

@@ -71,6 +71,8 @@ class Shape:
     API does not serve, like any other unserved method."""
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        if "\x00" in req.path:  # no id or name can contain one; databases refuse it
+            raise errors.HTTPNotFound()
         if req.path.endswith(".json") and req.path.startswith("/v2.0/"):
             req.path = req.path[: -len(".json")]
 

@@ -15,7 +15,6 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -23,6 +22,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from vpnaas import errors
+from vpnaas.settings import PoolOptions
 
 __all__ = ["Database", "PoolOptions", "Retry", "retrying"]
 
@@ -31,18 +31,6 @@ T = TypeVar("T")
 LOG = logging.getLogger(__name__)
 
 _SQLITE_BEGIN = "vpnaas_sqlite_begin"
-
-
-@dataclass(frozen=True)
-class PoolOptions:
-    """Connection-pool settings (``[database]`` options of the config file)."""
-
-    max_pool_size: int = 5
-    max_overflow: int = 10
-    pool_timeout: int = 30
-    connection_recycle_time: int = 3600
-    connect_timeout: int = 10
-    sqlite_busy_timeout_ms: int = 30000
 
 
 def _sqlite_events(engine: Engine, opts: PoolOptions) -> None:
@@ -66,7 +54,7 @@ def create_engine(url: str, opts: PoolOptions) -> Engine:
     """An engine for ``url`` configured for vpnaas' access pattern."""
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = sa.create_engine(url, pool_pre_ping=False)
+        engine = sa.create_engine(url, pool_pre_ping=False, hide_parameters=True)
         _sqlite_events(engine, opts)
         return engine
     extra: dict[str, Any] = {"connect_args": {"connect_timeout": opts.connect_timeout}}
@@ -82,6 +70,7 @@ def create_engine(url: str, opts: PoolOptions) -> Engine:
         pool_timeout=opts.pool_timeout,
         pool_recycle=opts.connection_recycle_time,
         pool_pre_ping=True,
+        hide_parameters=True,  # a psk must never reach a log line via an error
     )
 
 
