@@ -35,7 +35,7 @@ pytestmark = pytest.mark.slow
 
 PROJECT = {"X-Project-Id": "race-project"}
 STORM_THREADS = 4
-STORM_ROUNDS = int(os.environ.get("VPNAAS_RACE_ROUNDS", "300"))
+STORM_ROUNDS = int(os.environ.get("VPNAAS_RACE_ROUNDS", "500"))
 
 
 @pytest.fixture(scope="module")

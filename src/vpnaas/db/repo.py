@@ -111,7 +111,7 @@ class Repo:
             params = {"obj_id": obj_id, "scope_project": scope.project if scope else None}
             key = ("get", res.member, tuple(f.name for f in wanted), lock, owner)
             row = self.conn.execute(
-                self._cached(key, lambda: self._get_stmt(res, wanted, lock, owner)), params
+                self.prepared(key, lambda: self._get_stmt(res, wanted, lock, owner)), params
             ).first()
         if row is None:
             return None
@@ -127,7 +127,7 @@ class Repo:
         stmt = sa.select(*self._select_columns(res, wanted)).where(*where)
         return stmt.with_for_update() if lock else stmt
 
-    def _cached(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    def prepared(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
         """A statement built once per schema and reused with new parameters
         (building one costs several times more than running it)."""
         stmt = self.schema.statements.get(key)
@@ -175,7 +175,7 @@ class Repo:
     def ids_by(self, res: Resource, column: str, value: Any) -> list[str]:
         """Ids of the objects whose ``column`` equals ``value``."""
         table = self.schema.table(res)
-        stmt = self._cached(
+        stmt = self.prepared(
             ("ids_by", res.member, column),
             lambda: (
                 sa.select(table.c.id)
@@ -207,7 +207,7 @@ class Repo:
         """Store a new object (``obj`` carries every stored attribute)."""
         table = self.schema.table(res)
         self.touched.add(res.member)
-        stmt = self._cached(("insert", res.member), lambda: sa.insert(table))
+        stmt = self.prepared(("insert", res.member), lambda: sa.insert(table))
         self.conn.execute(stmt, self._columns_of(res, obj, res.stored))
         for fld in res.child_tables:
             self._write_children(res, fld, obj["id"], obj.get(fld.name) or [])
@@ -220,7 +220,7 @@ class Repo:
         if plain:
             values = self._columns_of(res, changes, plain)
             names = tuple(values)
-            stmt = self._cached(
+            stmt = self.prepared(
                 ("update", res.member, names),
                 lambda: (
                     sa.update(table)
@@ -234,7 +234,7 @@ class Repo:
         for fld in res.child_tables:
             if fld.name in changes:
                 child = self.schema.child(res, fld)
-                stmt = self._cached(
+                stmt = self.prepared(
                     ("delete-children", res.member, fld.name),
                     partial(_delete_children, child),
                 )
@@ -244,7 +244,7 @@ class Repo:
     def delete(self, res: Resource, obj_id: str) -> bool:
         table = self.schema.table(res)
         self.touched.add(res.member)
-        stmt = self._cached(
+        stmt = self.prepared(
             ("delete", res.member),
             lambda: sa.delete(table).where(table.c.id == sa.bindparam("obj_id")),
         )
@@ -320,7 +320,7 @@ class Repo:
         for fld in wanted:
             if fld.stored and fld.in_child_table:
                 child = self.schema.child(res, fld)
-                stmt = self._cached(
+                stmt = self.prepared(
                     ("children", res.member, fld.name),
                     partial(_select_children, child),
                 )
@@ -386,7 +386,9 @@ class Repo:
                 row[col.name] = value
             rows.append(row)
         self.conn.execute(
-            self._cached(("insert-children", res.member, fld.name), lambda: sa.insert(child.table)),
+            self.prepared(
+                ("insert-children", res.member, fld.name), lambda: sa.insert(child.table)
+            ),
             rows,
         )
 

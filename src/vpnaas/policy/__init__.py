@@ -68,10 +68,15 @@ class _Enforcer(oslo_policy.Enforcer):
         return self._dirs_found
 
     def load_rules(self, force_reload: bool = False) -> None:
+        self.refresh(force_reload)
+
+    def refresh(self, force_reload: bool = False) -> tuple[str | None, int | None]:
+        """Re-read the rules if their file changed; the file's state."""
         state = self.policy_file_state()
         if force_reload or state != self._seen or self._uses_policy_dirs():
             super().load_rules(force_reload)
             self._seen = state
+        return state
 
 
 class Authorizer:
@@ -134,8 +139,8 @@ class Authorizer:
 
     def generation(self) -> tuple[Any, ...]:
         """Changes whenever the rules in force change (a policy file edited)."""
-        self.enforcer.load_rules()
-        return (id(self.enforcer.rules), self.enforcer.policy_file_state())
+        state = self.enforcer.refresh()
+        return (id(self.enforcer.rules), state)
 
     def check_scope(self, ctx: RequestContext, rule: str) -> None:
         """403 ``InvalidScope`` for a token whose scope the rule does not

@@ -30,13 +30,19 @@ def gateway_ips(env: RuleEnv, router_id: str) -> list[str]:
     """The fixed IPs of the router's gateway port, in stored order."""
     ports = env.table("port")
     fixed = _fixed_ips(env)
-    stmt = (
-        sa.select(fixed.table.c.ip_address)
-        .join(ports, ports.c.id == fixed.parent)
-        .where(ports.c.device_id == router_id, ports.c.device_owner == DEVICE_OWNER_GATEWAY)
-        .order_by(fixed.position)
+    stmt = env.repo.prepared(
+        ("gateway_ips",),
+        lambda: (
+            sa.select(fixed.table.c.ip_address)
+            .join(ports, ports.c.id == fixed.parent)
+            .where(
+                ports.c.device_id == sa.bindparam("router"),
+                ports.c.device_owner == DEVICE_OWNER_GATEWAY,
+            )
+            .order_by(fixed.position)
+        ),
     )
-    return list(env.repo.conn.scalars(stmt))
+    return list(env.repo.conn.scalars(stmt, {"router": router_id}))
 
 
 def subnet_on_router(env: RuleEnv, router_id: str, subnet_id: str) -> bool:
