@@ -36,6 +36,7 @@ from vpnaas.rules.registry import vpn_rules
 from vpnaas.settings import Settings, new_conf
 from vpnaas.spec import Catalog, catalog
 from vpnaas.topology import topology_hooks, topology_rules
+from vpnaas.topology.interfaces import add_interface_routes
 
 __all__ = ["Application", "create_app"]
 
@@ -91,8 +92,7 @@ def create_app(settings: Settings, cat: Catalog | None = None) -> Application:
     limits = routes.Limits(settings.max_body_size, settings.network_link_prefix)
     routes.add_discovery_routes(api, cat)
     routes.add_resource_routes(api, controller, cat, limits)
-    for add in _extra_routes():
-        add(api, controller, limits)
+    add_interface_routes(api, controller, limits)
     wsgi: WSGIApp = _authenticated(api, settings, conf, authorizer)
     wsgi = OpenPaths(wsgi, api, ["/", ""])
     wsgi = RequestId(wsgi)
@@ -112,9 +112,3 @@ def _authenticated(api: WSGIApp, settings: Settings, conf: Any, authorizer: Auth
         return protected
     LOG.warning("authentication is off (auth_strategy = noauth): identity headers are trusted")
     return NoAuth(api, authorizer)
-
-
-def _extra_routes() -> list[Any]:
-    from vpnaas.topology.interfaces import add_interface_routes
-
-    return [add_interface_routes]

@@ -7,8 +7,6 @@ not checked for shape: an unknown one is the resource's 404.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import falcon
 
 from vpnaas import errors
@@ -165,6 +163,3 @@ def add_discovery_routes(app: falcon.App[falcon.Request, falcon.Response], cat: 
     app.add_route("/v2.0/", Version(cat))
     app.add_route("/v2.0/extensions", Extensions(cat))
     app.add_route("/v2.0/extensions/{alias}", Extension(cat))
-
-
-Responder = Callable[..., None]

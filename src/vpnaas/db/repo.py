@@ -172,6 +172,16 @@ class Repo:
                 self._load_children(res, wanted, objs, sa.and_(sa.true(), *where))
         return objs
 
+    def value(self, res: Resource, obj_id: str, column: str) -> Any:
+        """One column of the object ``obj_id`` (None if there is none): for
+        rules that need a single stored value, not the whole object."""
+        table = self.schema.table(res)
+        stmt = self.prepared(
+            ("value", res.member, column),
+            lambda: sa.select(table.c[column]).where(table.c.id == sa.bindparam("obj_id")),
+        )
+        return self.conn.scalar(stmt, {"obj_id": obj_id})
+
     def ids_by(self, res: Resource, column: str, value: Any) -> list[str]:
         """Ids of the objects whose ``column`` equals ``value``."""
         table = self.schema.table(res)

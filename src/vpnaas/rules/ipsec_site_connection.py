@@ -100,8 +100,7 @@ class ConnectionRules(ResourceRules):
         peer = _single_version(
             {ip_version(c) for c in peer_cidrs}, errors.MixedIPVersionsForPeerCidrs()
         )
-        subnet = env.repo.get(env.res("subnet"), service["subnet_id"])
-        local = subnet["ip_version"] if subnet else None
+        local: int | None = env.repo.value(env.res("subnet"), service["subnet_id"], "ip_version")
         if local is not None and peer is not None and local != peer:
             raise errors.MixedIPVersionsForIPSecConnection()
         return local
@@ -119,14 +118,14 @@ class ConnectionRules(ResourceRules):
         subnet_res = env.res("subnet")
         versions: set[int] = set()
         for subnet_id in local["endpoints"]:
-            subnet = env.repo.get(subnet_res, subnet_id)
-            if subnet is None:
+            version = env.repo.value(subnet_res, subnet_id, "ip_version")
+            if version is None:  # the subnet is gone: skipped, as the reference does
                 continue
             if not subnet_on_router(env, service["router_id"], subnet_id):
                 raise errors.SubnetIsNotConnectedToRouter(
                     subnet_id=subnet_id, router_id=service["router_id"]
                 )
-            versions.add(subnet["ip_version"])
+            versions.add(version)
         local_version = _single_version(
             versions, errors.MixedIPVersionsForIPSecEndpoints(group=local_id)
         )

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from vpnaas.db.repo import Hooks
 from vpnaas.rules import ResourceRules
+from vpnaas.topology.networks import NetworkRules, load_subnet_ids
+from vpnaas.topology.ports import PortRules, fixed_ips_filter
+from vpnaas.topology.routers import RouterRules, load_gateway_info
+from vpnaas.topology.subnets import SubnetRules, load_network_attributes, shared_filter
 
 __all__ = ["topology_hooks", "topology_rules"]
 
 
 def topology_rules() -> dict[str, ResourceRules]:
-    from vpnaas.topology.networks import NetworkRules
-    from vpnaas.topology.ports import PortRules
-    from vpnaas.topology.routers import RouterRules
-    from vpnaas.topology.subnets import SubnetRules
-
     return {
         "network": NetworkRules(),
         "subnet": SubnetRules(),
@@ -28,11 +27,6 @@ def topology_rules() -> dict[str, ResourceRules]:
 
 
 def topology_hooks() -> Hooks:
-    from vpnaas.topology.networks import load_subnet_ids
-    from vpnaas.topology.ports import fixed_ips_filter
-    from vpnaas.topology.routers import load_gateway_info
-    from vpnaas.topology.subnets import load_network_attributes, shared_filter
-
     network_view = {
         (member, f"network:{name}"): load_network_attributes
         for member in ("subnet", "port")
