@@ -31,6 +31,9 @@ from vpnaas.spec.resource import OWNER, OWNER_ALIAS
 __all__ = ["Controller"]
 
 
+_NO_RULES = ResourceRules()
+
+
 def _caller(ctx: RequestContext) -> tuple[Any, ...]:
     """What about the caller can change a list's content."""
     return (ctx.project_id, ctx.is_admin, ctx.roles, ctx.system_scope)
@@ -79,7 +82,7 @@ class Controller:
         return Scope(project=ctx.project_id)
 
     def rules_for(self, res: Resource) -> ResourceRules:
-        return self.rules.get(res.member) or ResourceRules()
+        return self.rules.get(res.member, _NO_RULES)
 
     @contextmanager
     def writing(self, ctx: RequestContext) -> Iterator[RuleEnv]:
