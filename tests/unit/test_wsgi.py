@@ -1,0 +1,42 @@
+"""The entry point other WSGI servers load: ``vpnaas.wsgi:application``."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from vpnaas import wsgi
+from vpnaas.cli import main
+
+
+def test_application_reads_the_config_file_named_in_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path}/wsgi.sqlite"
+    conf = tmp_path / "vpnaas.conf"
+    conf.write_text(f"[database]\nconnection = {url}\n[topology]\nexternal_network_name = ext\n")
+    assert main(["db", "upgrade", "--config-file", str(conf)]) == 0
+    monkeypatch.setenv("VPNAAS_CONFIG_FILE", str(conf))
+    started: list[str] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc: Any = None) -> None:
+        started.append(status)
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/v2.0/networks",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "vpnaas.test",
+        "SERVER_PORT": "80",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(),
+        "wsgi.errors": sys.stderr,
+        "HTTP_X_PROJECT_ID": "p",
+    }
+    body = b"".join(wsgi.make_application()(environ, start_response))
+    assert started == ["200 OK"]
+    assert b'"name":"ext"' in body
