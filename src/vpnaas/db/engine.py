@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import random
+import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -143,6 +145,7 @@ class Database:
         self.engine = create_engine(url, opts or PoolOptions())
         self.dialect = self.engine.dialect.name
         self.paramstyle = self.engine.dialect.paramstyle
+        self._local = threading.local()
 
     @property
     def is_sqlite(self) -> bool:
@@ -177,6 +180,8 @@ class Database:
         """Run one read statement on a pooled connection outside any explicit
         transaction (no BEGIN/COMMIT round trips): for values a single
         statement reads consistently, such as write counters."""
+        if self.is_sqlite:
+            return self._peek_sqlite(sql, params)
         dbapi_error = self.engine.dialect.loaded_dbapi.Error
         raw = None
         try:
@@ -199,6 +204,22 @@ class Database:
         finally:
             if raw is not None:
                 raw.close()
+
+    def _peek_sqlite(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """SQLite: each thread keeps one autocommit connection for these reads
+        (a pool checkout costs more than the query; in WAL mode a statement
+        sees the last commit of any process)."""
+        conn: sqlite3.Connection | None = getattr(self._local, "peek", None)
+        try:
+            if conn is None:
+                conn = sqlite3.connect(
+                    self.engine.url.database or "", isolation_level=None, timeout=30
+                )
+                self._local.peek = conn
+            return [tuple(row) for row in conn.execute(sql, params).fetchall()]
+        except sqlite3.Error as exc:
+            self._local.peek = None
+            raise errors.ServiceUnavailable(reason="the database cannot be reached") from exc
 
     def dispose(self) -> None:
         self.engine.dispose()
