@@ -10,6 +10,7 @@ sent. The version document at ``/`` needs no authentication.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -40,72 +41,59 @@ def _header(environ: dict[str, Any], name: str) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-class NoAuth:
+class _ContextMiddleware:
+    """Put the caller's :class:`RequestContext` in the environ, then call on;
+    ``is_admin`` is the ``context_is_admin`` policy rule."""
+
+    def __init__(self, app: WSGIApp, authorizer: Authorizer) -> None:
+        self.app = app
+        self.authorizer = authorizer
+
+    def identity(self, environ: dict[str, Any]) -> RequestContext:
+        raise NotImplementedError
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        ctx = self.identity(environ)
+        if self.authorizer.is_admin(ctx):
+            ctx = dataclasses.replace(ctx, is_admin=True)
+        set_context(environ, ctx)
+        return self.app(environ, start_response)
+
+
+class NoAuth(_ContextMiddleware):
     """Trust the identity headers: the embedded default, and tests.
 
     No ``X-Project-Id`` means an admin without a project (as Neutron's
     ``noauth``); with a project and no ``X-Roles`` the caller is a member.
     """
 
-    def __init__(self, app: WSGIApp, authorizer: Authorizer) -> None:
-        self.app = app
-        self.authorizer = authorizer
-
-    def __call__(
-        self, environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> Iterable[bytes]:
+    def identity(self, environ: dict[str, Any]) -> RequestContext:
         project = _header(environ, "X-Project-Id")
-        roles_header = _header(environ, "X-Roles")
-        if project is None:
-            roles = implied_roles((roles_header or "admin").split(","))
-        else:
-            roles = implied_roles((roles_header or "member").split(","))
-        ctx = RequestContext(
+        default_role = "admin" if project is None else "member"
+        return RequestContext(
             project_id=project,
             user_id=_header(environ, "X-User-Id"),
-            roles=roles,
+            roles=implied_roles((_header(environ, "X-Roles") or default_role).split(",")),
             system_scope=_header(environ, "OpenStack-System-Scope"),
             request_id=environ.get("openstack.request_id", ""),
         )
-        set_context(environ, _with_admin(ctx, self.authorizer))
-        return self.app(environ, start_response)
 
 
-class KeystoneContext:
-    """Build the context from the headers keystonemiddleware has set."""
+class KeystoneContext(_ContextMiddleware):
+    """Build the context from the headers keystonemiddleware has set (it
+    strips any the client sent)."""
 
-    def __init__(self, app: WSGIApp, authorizer: Authorizer) -> None:
-        self.app = app
-        self.authorizer = authorizer
-
-    def __call__(
-        self, environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> Iterable[bytes]:
-        roles = implied_roles((_header(environ, "X-Roles") or "").split(","))
-        ctx = RequestContext(
+    def identity(self, environ: dict[str, Any]) -> RequestContext:
+        return RequestContext(
             project_id=_header(environ, "X-Project-Id"),
             user_id=_header(environ, "X-User-Id"),
-            roles=roles,
+            roles=implied_roles((_header(environ, "X-Roles") or "").split(",")),
             system_scope=_header(environ, "OpenStack-System-Scope"),
             domain_id=_header(environ, "X-Domain-Id"),
             request_id=environ.get("openstack.request_id", ""),
         )
-        set_context(environ, _with_admin(ctx, self.authorizer))
-        return self.app(environ, start_response)
-
-
-def _with_admin(ctx: RequestContext, authorizer: Authorizer) -> RequestContext:
-    if not authorizer.is_admin(ctx):
-        return ctx
-    return RequestContext(
-        project_id=ctx.project_id,
-        user_id=ctx.user_id,
-        roles=ctx.roles,
-        is_admin=True,
-        system_scope=ctx.system_scope,
-        domain_id=ctx.domain_id,
-        request_id=ctx.request_id,
-    )
 
 
 class OpenPaths:
