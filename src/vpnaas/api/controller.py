@@ -131,13 +131,13 @@ class Controller:
         self,
         ctx: RequestContext,
         res: Resource,
-        verb: str,
+        names: list[str],
         current: dict[str, Any],
         changes: dict[str, Any],
     ) -> None:
-        """Update/delete authorization: 404 if the caller may not even see it."""
+        """Authorization of a change to a stored object (update, delete, an
+        action): 404 if the caller may not even see it, else 403."""
         target = self.policy_target(res, {**current, **changes})
-        names = self.authz.write_rules(res, verb, changes, create=False)
         if not all(self.authz.allowed(ctx, name, target) for name in names):
             if not self.can_get(ctx, res, current):
                 raise errors.HTTPNotFound()
@@ -239,7 +239,8 @@ class Controller:
             if current is None:
                 raise self.not_found(res, obj_id)
             body.merge_update(res, prepared, current)
-            self.authorize_change(ctx, res, "update", current, prepared.values)
+            names = self.authz.write_rules(res, "update", prepared.values, create=False)
+            self.authorize_change(ctx, res, names, current, prepared.values)
             self.rules_for(res).on_update(env, current, prepared.values)
             env.repo.update(res, obj_id, prepared.values)
             stored = env.repo.get(res, obj_id)
@@ -254,7 +255,7 @@ class Controller:
             current = env.repo.get(res, obj_id, self.scope(ctx, res), lock=True)
             if current is None:
                 raise self.not_found(res, obj_id)
-            self.authorize_change(ctx, res, "delete", current, {})
+            self.authorize_change(ctx, res, [f"delete_{res.member}"], current, {})
             self.rules_for(res).on_delete(env, current)
             env.repo.delete(res, obj_id)
         self.driver.deleted(res, current)

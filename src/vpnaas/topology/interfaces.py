@@ -53,12 +53,7 @@ def _answer(router_id: str, port: dict[str, Any], subnet_ids: list[str]) -> dict
 def _router(controller: Controller, env: RuleEnv, router_id: str, action: str) -> dict[str, Any]:
     controller.authz.check_scope(env.ctx, action)
     router = env.lookup("router", router_id, lock=True)
-    res = env.res("router")
-    target = controller.policy_target(res, router)
-    if not controller.authz.allowed(env.ctx, action, target):
-        if not controller.can_get(env.ctx, res, router):
-            raise errors.HTTPNotFound()
-        controller.authz.authorize(env.ctx, [action], target)
+    controller.authorize_change(env.ctx, env.res("router"), [action], router, {})
     return router
 
 
