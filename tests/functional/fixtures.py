@@ -28,7 +28,13 @@ from vpnaas.db.tables import schema
 from vpnaas.settings import Settings, TopologySeed
 from vpnaas.topology.seed import seed_external_network
 
-__all__ = ["APIFixture", "LegacyCryptoFixture", "PendingFixture", "current_app"]
+__all__ = [
+    "APIFixture",
+    "ConfiguredFixture",
+    "LegacyCryptoFixture",
+    "PendingFixture",
+    "current_app",
+]
 
 _APP: list[Application] = []
 #: a database server URL: each story then gets its own database there
@@ -94,3 +100,14 @@ class PendingFixture(APIFixture):
     reference server without agents does."""
 
     overrides: ClassVar[dict[str, Any]] = {"null_driver_settles": False}
+
+
+class ConfiguredFixture(APIFixture):
+    """vpnaas with paging capped at 2, filter validation off and paging links
+    under a proxy's public prefix."""
+
+    overrides: ClassVar[dict[str, Any]] = {
+        "pagination_max_limit": 2,
+        "filter_validation": False,
+        "network_link_prefix": "https://vpn.example.org/network",
+    }
