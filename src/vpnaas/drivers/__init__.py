@@ -32,14 +32,25 @@ class StatusWriter:
         self.catalog = cat
 
     def set(self, member: str, obj_id: str, status: str, *, only_pending: bool = False) -> None:
-        table = self.schema.table(self.catalog[member])
-        stmt = sa.update(table).where(table.c.id == obj_id).values(status=status)
-        if only_pending:
-            stmt = stmt.where(table.c.status.in_(sorted(PENDING_STATUSES)))
+        """Set ``status`` (only over a pending one with ``only_pending``), in a
+        transaction of its own that counts as a write of ``member``."""
+        key = ("set-status", member, only_pending)
+        stmt = self.schema.statements.get(key)
+        if stmt is None:
+            table = self.schema.table(self.catalog[member])
+            stmt = (
+                sa.update(table)
+                .where(table.c.id == sa.bindparam("obj_id"))
+                .values(status=sa.bindparam("new_status"))
+            )
+            if only_pending:
+                stmt = stmt.where(table.c.status.in_(sorted(PENDING_STATUSES)))
+            self.schema.statements[key] = stmt
+        params = {"obj_id": obj_id, "new_status": status}
 
         def write() -> None:
             with self.db.write() as conn:
-                if conn.execute(stmt).rowcount:
+                if conn.execute(stmt, params).rowcount:
                     bump(conn, self.schema, [member])
 
         retrying(write)
