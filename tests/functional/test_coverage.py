@@ -84,7 +84,8 @@ def test_every_route_and_method_appears_in_a_story(method: str, route: str) -> N
 
 
 def _enum_values() -> list[tuple[str, str, str]]:
-    from vpnaas.spec.kinds import Composite, Enum
+    from vpnaas.spec.kinds import Enum
+    from vpnaas.spec.structured import Composite
 
     found: list[tuple[str, str, str]] = []
     for cat in (catalog(), catalog(legacy_crypto=True)):

@@ -9,20 +9,17 @@ import pytest
 from vpnaas.spec.kinds import (
     Bool,
     Cidr,
-    Composite,
     Enum,
     Int,
     Invalid,
-    ListOf,
     Name,
     Str,
-    Sub,
     Unconvertible,
     Uuid,
     cidr_reason,
     to_bool,
-    to_list,
 )
+from vpnaas.spec.structured import Composite, ListOf, Sub, to_list
 
 LIFETIME = Composite(
     keys=(Sub("units", Enum(("seconds",)), "seconds"), Sub("value", Int(minimum=60), 3600))

@@ -17,8 +17,9 @@ import orjson
 from vpnaas import errors
 from vpnaas.context import RequestContext
 from vpnaas.spec import Field, Resource
-from vpnaas.spec.kinds import Composite, Invalid, Unconvertible
+from vpnaas.spec.kinds import Invalid, Unconvertible
 from vpnaas.spec.resource import COMPUTED, OWNER, OWNER_ALIAS
+from vpnaas.spec.structured import Composite
 
 __all__ = ["Prepared", "load_json", "prepare_create", "prepare_update"]
 

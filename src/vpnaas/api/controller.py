@@ -20,7 +20,8 @@ from vpnaas.api import body, query, render
 from vpnaas.api.cache import ListCache
 from vpnaas.context import RequestContext
 from vpnaas.db.engine import Database
-from vpnaas.db.repo import Hooks, Repo, Scope, revisions_of, revisions_query
+from vpnaas.db.repo import Hooks, Repo, Scope
+from vpnaas.db.revisions import revisions_of, revisions_query
 from vpnaas.db.tables import Schema
 from vpnaas.drivers import Driver
 from vpnaas.policy import Authorizer

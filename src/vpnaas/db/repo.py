@@ -15,18 +15,17 @@ from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
+from vpnaas.db.revisions import bump, revisions_of, revisions_query
 from vpnaas.db.tables import ChildTable, Schema
 from vpnaas.spec import Field, Resource
-from vpnaas.spec.kinds import NO_MATCH, Kind, ListOf
+from vpnaas.spec.kinds import NO_MATCH, Kind
+from vpnaas.spec.structured import ListOf
 
 __all__ = ["ListQuery", "Repo", "Scope"]
 
-#: the DB-API parameter marker of each paramstyle (for hand-written SQL)
-_PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s", "numeric": ":1"}
 
 Clause = ColumnElement[bool]
 #: the columns a read selects, and per attribute: name, first column, width,
@@ -470,52 +469,3 @@ def _select_children(child: ChildTable) -> Any:
         .where(child.parent == sa.bindparam("parent"))
         .order_by(child.position)
     )
-
-
-def bump(conn: Connection, schema: Schema, members: Sequence[str]) -> None:
-    """Add one to the write counter of each of ``members`` (an upsert)."""
-    stmt = schema.statements.get(("bump", conn.dialect.name))
-    if stmt is None:
-        stmt = schema.statements[("bump", conn.dialect.name)] = _upsert(conn.dialect.name, schema)
-    for member in members:
-        conn.execute(stmt, {"member": member})
-
-
-def _upsert(dialect: str, schema: Schema) -> Any:
-    table = schema.revisions
-    values = {"resource": sa.bindparam("member"), "number": 1}
-    if dialect == "postgresql":
-        return (
-            postgresql.insert(table)
-            .values(values)
-            .on_conflict_do_update(
-                index_elements=[table.c.resource], set_={"number": table.c.number + 1}
-            )
-        )
-    if dialect in ("mysql", "mariadb"):
-        return mysql.insert(table).values(values).on_duplicate_key_update(number=table.c.number + 1)
-    return (
-        sqlite.insert(table)
-        .values(values)
-        .on_conflict_do_update(
-            index_elements=[table.c.resource], set_={"number": table.c.number + 1}
-        )
-    )
-
-
-def revisions_query(
-    schema: Schema, paramstyle: str, members: Iterable[str]
-) -> tuple[str, tuple[str, ...]]:
-    """Plain SQL reading the write counters of ``members`` (it runs before
-    every cached list, so it skips statement building)."""
-    wanted = tuple(sorted(set(members)))
-    marks = ", ".join([_PLACEHOLDER.get(paramstyle, "?")] * len(wanted))
-    table = schema.revisions.name
-    return f"SELECT resource, number FROM {table} WHERE resource IN ({marks})", wanted  # noqa: S608
-
-
-def revisions_of(
-    wanted: tuple[str, ...], rows: Iterable[Sequence[Any]]
-) -> tuple[tuple[str, int], ...]:
-    found = {str(row[0]): int(row[1]) for row in rows}
-    return tuple((member, found.get(member, 0)) for member in wanted)

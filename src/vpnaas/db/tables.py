@@ -16,7 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from vpnaas.spec import Catalog, Field, Resource, catalog
-from vpnaas.spec.kinds import Column, ListOf, Record
+from vpnaas.spec.kinds import Column
+from vpnaas.spec.structured import ListOf, Record
 
 __all__ = ["NAMING_CONVENTION", "Schema", "column_name", "schema"]
 

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 
 from vpnaas.db.engine import Database, retrying
-from vpnaas.db.repo import bump
+from vpnaas.db.revisions import bump
 from vpnaas.db.tables import Schema
 from vpnaas.spec import Catalog, Resource
 from vpnaas.spec.vpn import PENDING_STATUSES

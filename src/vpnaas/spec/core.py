@@ -22,15 +22,13 @@ from vpnaas.spec.kinds import (
     Invalid,
     IpAddress,
     Kind,
-    ListOf,
-    Record,
     Str,
-    Sub,
     Unconvertible,
     Uuid,
     to_bool,
 )
 from vpnaas.spec.resource import COMPUTED, Field, Policy, Resource, common_fields
+from vpnaas.spec.structured import ListOf, Record, Sub
 
 __all__ = [
     "DEVICE_OWNER_GATEWAY",

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from vpnaas.spec.kinds import Kind, ListOf, Name, Str, Uuid
+from vpnaas.spec.kinds import Kind, Name, Str, Uuid
+from vpnaas.spec.structured import ListOf
 
 __all__ = [
     "COMPUTED",

@@ -9,9 +9,10 @@ its ``sha1`` default. The stored shape is the same either way.
 
 from __future__ import annotations
 
-from vpnaas.spec.kinds import Bool, Composite, Enum, Int, ListOf, Str, Sub, Uuid
+from vpnaas.spec.kinds import Bool, Enum, Int, Str, Uuid
 from vpnaas.spec.kinds import Cidr as CidrKind
 from vpnaas.spec.resource import Field, Resource, common_fields
+from vpnaas.spec.structured import Composite, ListOf, Sub
 
 __all__ = [
     "ACTIVE",
