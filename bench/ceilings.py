@@ -126,8 +126,7 @@ def insert_app() -> WSGIApp:
 
 
 def main() -> int:
-    from granian import Granian
-    from granian.constants import Interfaces
+    from vpnaas.cli import run_granian
 
     parser = argparse.ArgumentParser(prog="python -m bench.ceilings")
     parser.add_argument("kind", choices=["static", "insert"])
@@ -139,16 +138,7 @@ def main() -> int:
     os.environ[DATA_ENV] = str(args.data.resolve())
     if args.kind == "insert":
         prepare_insert_db(args.data / "insert.sqlite")
-    # the same arguments vpnaas.cli.serve hands granian
-    Granian(
-        f"bench.ceilings:{args.kind}_app",
-        address=args.host,
-        port=args.port,
-        interface=Interfaces.WSGI,
-        workers=args.workers,
-        factory=True,
-        log_access=False,
-    ).serve()
+    run_granian(f"bench.ceilings:{args.kind}_app", args.host, args.port, args.workers)
     return 0
 
 

@@ -104,9 +104,6 @@ def _seed(settings: settings_mod.Settings) -> None:
 def serve(args: argparse.Namespace) -> int:
     """Migrate (SQLite) or check the schema and seed, in a child process, so
     that granian's main process holds none of the application; then serve."""
-    from granian import Granian
-    from granian.constants import Interfaces
-
     overrides = {
         "host": args.host,
         "port": args.port,
@@ -127,16 +124,25 @@ def serve(args: argparse.Namespace) -> int:
     LOG.info(
         "serving on http://%s:%s/ with %s worker(s)", settings.host, settings.port, settings.workers
     )
+    run_granian("vpnaas.wsgi:from_environment", settings.host, settings.port, settings.workers)
+    return 0
+
+
+def run_granian(factory: str, host: str, port: int, workers: int) -> None:
+    """Serve the WSGI app ``factory`` builds with granian (the benchmark's
+    ceilings use the same call, so they run on the same stack)."""
+    from granian import Granian
+    from granian.constants import Interfaces
+
     Granian(
-        "vpnaas.wsgi:from_environment",
-        address=settings.host,
-        port=settings.port,
+        factory,
+        address=host,
+        port=port,
         interface=Interfaces.WSGI,
-        workers=settings.workers,
+        workers=workers,
         factory=True,
         log_access=False,
     ).serve()
-    return 0
 
 
 def prepare(spec: dict[str, Any]) -> None:
