@@ -86,7 +86,6 @@ def create_app(settings: Settings, cat: Catalog | None = None) -> Application:
         max_limit=settings.pagination_max_limit,
     )
     api = falcon.App(middleware=http.Shape())
-    api.req_options.keep_blank_qs_values = True
     api.add_error_handler(Exception, http.handle_error)
     api.add_error_handler(falcon.HTTPError, http.handle_error)
     limits = routes.Limits(settings.max_body_size, settings.network_link_prefix)
