@@ -2,8 +2,9 @@
 
 ``python -m bench.ceilings static|insert --port P --workers W --data DIR``
 serves one of two apps through granian exactly as ``vpnaas serve`` does
-(WSGI interface, ``factory=True``, no access log, same worker count, the
-other options left at granian's defaults as vpnaas leaves them):
+(WSGI interface, ``factory=True``, no access log, the same worker count
+and request threads, the other options left at granian's defaults as
+vpnaas leaves them):
 
 ``static`` (ceiling a)
     Answers each request target (path and query) in ``DIR/static.json`` with
@@ -127,6 +128,7 @@ def insert_app() -> WSGIApp:
 
 def main() -> int:
     from vpnaas.cli import run_granian
+    from vpnaas.settings import Settings
 
     parser = argparse.ArgumentParser(prog="python -m bench.ceilings")
     parser.add_argument("kind", choices=["static", "insert"])
@@ -134,11 +136,13 @@ def main() -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--data", type=Path, required=True)
+    # the same request threads as `vpnaas serve` on SQLite
+    parser.add_argument("--threads", type=int, default=Settings().request_threads)
     args = parser.parse_args()
     os.environ[DATA_ENV] = str(args.data.resolve())
     if args.kind == "insert":
         prepare_insert_db(args.data / "insert.sqlite")
-    run_granian(f"bench.ceilings:{args.kind}_app", args.host, args.port, args.workers)
+    run_granian(f"bench.ceilings:{args.kind}_app", args.host, args.port, args.workers, args.threads)
     return 0
 
 

@@ -33,3 +33,15 @@ def test_file_values_and_overrides(tmp_path: Path) -> None:
     assert settings.peer_hosts_file == "/etc/hosts"
     assert settings.seed.name == "ext"
     assert settings.network_max_mtu == 9000
+
+
+def test_request_threads_follow_the_database_unless_set(tmp_path: Path) -> None:
+    assert load().request_threads == 1
+    server = "postgresql+psycopg://vpnaas:secret@db/vpnaas"
+    assert load(database_url=server).request_threads == 5
+    conf = tmp_path / "vpnaas.conf"
+    conf.write_text("[DEFAULT]\napi_threads = 3\n[database]\nmax_pool_size = 9\n")
+    assert load([str(conf)], database_url=server).request_threads == 3
+    assert load([str(conf)], threads=2).request_threads == 2
+    conf.write_text("[database]\nmax_pool_size = 9\n")
+    assert load([str(conf)], database_url=server).request_threads == 9
