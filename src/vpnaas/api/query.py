@@ -37,8 +37,13 @@ class Params:
         return found[-1] if found else None
 
 
+NO_PARAMS = Params(())
+
+
 def parse_params(query_string: str) -> Params:
     """Split a raw query string; a NUL character anywhere is refused."""
+    if not query_string:
+        return NO_PARAMS
     pairs = tuple(parse_qsl(query_string, keep_blank_values=True))
     if any("\x00" in k or "\x00" in v for k, v in pairs):
         raise errors.HTTPBadRequest(msg="Query parameters may not contain NUL characters")

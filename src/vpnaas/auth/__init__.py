@@ -11,6 +11,7 @@ sent. The version document at ``/`` needs no authentication.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -36,9 +37,16 @@ def implied_roles(roles: Iterable[str]) -> frozenset[str]:
     return frozenset(found)
 
 
-def _header(environ: dict[str, Any], name: str) -> str | None:
-    value = environ.get("HTTP_" + name.upper().replace("-", "_"))
-    return value.strip() if isinstance(value, str) and value.strip() else None
+@functools.lru_cache(maxsize=1024)
+def _roles_header(value: str) -> frozenset[str]:
+    """The roles an ``X-Roles`` value grants (callers repeat the same few)."""
+    return implied_roles(value.split(","))
+
+
+def _header(environ: dict[str, Any], key: str) -> str | None:
+    """The stripped, non-empty value of the environ ``key`` (``HTTP_…``)."""
+    value = environ.get(key)
+    return (value.strip() or None) if isinstance(value, str) else None
 
 
 class _ContextMiddleware:
@@ -70,13 +78,13 @@ class NoAuth(_ContextMiddleware):
     """
 
     def identity(self, environ: dict[str, Any]) -> RequestContext:
-        project = _header(environ, "X-Project-Id")
+        project = _header(environ, "HTTP_X_PROJECT_ID")
         default_role = "admin" if project is None else "member"
         return RequestContext(
             project_id=project,
-            user_id=_header(environ, "X-User-Id"),
-            roles=implied_roles((_header(environ, "X-Roles") or default_role).split(",")),
-            system_scope=_header(environ, "OpenStack-System-Scope"),
+            user_id=_header(environ, "HTTP_X_USER_ID"),
+            roles=_roles_header(_header(environ, "HTTP_X_ROLES") or default_role),
+            system_scope=_header(environ, "HTTP_OPENSTACK_SYSTEM_SCOPE"),
             request_id=environ.get("openstack.request_id", ""),
         )
 
@@ -87,11 +95,11 @@ class KeystoneContext(_ContextMiddleware):
 
     def identity(self, environ: dict[str, Any]) -> RequestContext:
         return RequestContext(
-            project_id=_header(environ, "X-Project-Id"),
-            user_id=_header(environ, "X-User-Id"),
-            roles=implied_roles((_header(environ, "X-Roles") or "").split(",")),
-            system_scope=_header(environ, "OpenStack-System-Scope"),
-            domain_id=_header(environ, "X-Domain-Id"),
+            project_id=_header(environ, "HTTP_X_PROJECT_ID"),
+            user_id=_header(environ, "HTTP_X_USER_ID"),
+            roles=_roles_header(_header(environ, "HTTP_X_ROLES") or ""),
+            system_scope=_header(environ, "HTTP_OPENSTACK_SYSTEM_SCOPE"),
+            domain_id=_header(environ, "HTTP_X_DOMAIN_ID"),
             request_id=environ.get("openstack.request_id", ""),
         )
 

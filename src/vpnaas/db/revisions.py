@@ -54,11 +54,16 @@ def revisions_query(
     schema: Schema, paramstyle: str, members: Iterable[str]
 ) -> tuple[str, tuple[str, ...]]:
     """Plain SQL reading the write counters of ``members`` (it runs before
-    every cached list, so it skips statement building)."""
+    every cached list, so it skips statement building; built once per set)."""
     wanted = tuple(sorted(set(members)))
-    marks = ", ".join([_PLACEHOLDER.get(paramstyle, "?")] * len(wanted))
-    table = schema.revisions.name
-    return f"SELECT resource, number FROM {table} WHERE resource IN ({marks})", wanted  # noqa: S608
+    key = ("revisions", paramstyle, wanted)
+    sql: str | None = schema.statements.get(key)
+    if sql is None:
+        marks = ", ".join([_PLACEHOLDER.get(paramstyle, "?")] * len(wanted))
+        table = schema.revisions.name
+        sql = f"SELECT resource, number FROM {table} WHERE resource IN ({marks})"  # noqa: S608
+        schema.statements[key] = sql
+    return sql, wanted
 
 
 def revisions_of(

@@ -41,7 +41,7 @@ class _Enforcer(oslo_policy.Enforcer):
     def policy_file_state(self) -> tuple[str | None, int | None]:
         """The policy file in use and its modification time (``None``s if
         there is none)."""
-        name = self.conf.oslo_policy.policy_file
+        name = self.policy_file
         path = self._found
         if path is None and time.monotonic() - self._file_looked_at > 1.0:
             self._file_looked_at = time.monotonic()
