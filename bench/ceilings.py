@@ -1,7 +1,7 @@
 """The ceilings: bare WSGI apps on the same server stack as ``vpnaas serve``.
 
-``python -m bench.ceilings static|insert --port P --workers W --data DIR``
-serves one of two apps through granian exactly as ``vpnaas serve`` does
+``python -m bench.ceilings static|insert|floor --port P --workers W --data DIR``
+serves one of these apps through granian exactly as ``vpnaas serve`` does
 (WSGI interface, ``factory=True``, no access log, the same worker count
 and request threads, the other options left at granian's defaults as
 vpnaas leaves them):
@@ -22,6 +22,17 @@ vpnaas leaves them):
     SQLAlchemy itself drives, so the ceiling is one durable SQLite write plus
     the HTTP stack, and everything vpnaas adds (SQLAlchemy, validation,
     policy, rule queries, the status write) is what the ratio measures.
+
+``floor`` (not a ceiling: a yardstick for the create target)
+    What a connection create must do to the database, and nothing else:
+    in ``DIR/floor.sqlite`` (a copy of the write database), one
+    ``BEGIN IMMEDIATE`` transaction that reads the service, both policies,
+    the service's subnet and the router's gateway addresses, inserts the
+    connection row (a copy of the first seeded connection with the body's
+    values), its peer CIDRs and the write counter, and commits; then the
+    status change to ``DOWN`` in a transaction of its own (DESIGN: drivers
+    run after the commit). Stdlib ``sqlite3``, no validation, no policy, no
+    SQLAlchemy: the best any implementation of the same storage could do.
 """
 
 from __future__ import annotations
@@ -36,7 +47,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["insert_app", "main", "static_app"]
+import orjson
+
+__all__ = ["floor_app", "insert_app", "main", "static_app"]
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -126,12 +139,89 @@ def insert_app() -> WSGIApp:
     return app
 
 
+_CONNS = "ipsec_site_connections"
+_BUMP = (
+    "INSERT INTO revisions (resource, number) VALUES (?, 1)"
+    " ON CONFLICT (resource) DO UPDATE SET number = number + 1"
+)
+_GATEWAY_IPS = (
+    "SELECT f.ip_address FROM ports p JOIN ports_fixed_ips f ON f.parent_id = p.id"
+    " WHERE p.device_id = ? AND p.device_owner = 'network:router_gateway'"
+)
+_SETTLE = (
+    f"UPDATE {_CONNS} SET status = 'DOWN' WHERE id = ?"
+    " AND status IN ('PENDING_CREATE', 'PENDING_UPDATE', 'PENDING_DELETE')"
+)
+
+
+def floor_app() -> WSGIApp:
+    """The floor of a connection create: its statements alone (see above)."""
+    path = Path(os.environ[DATA_ENV]) / "floor.sqlite"
+    with _sqlite(path) as first:
+        first.row_factory = sqlite3.Row
+        template = dict(first.execute(f"SELECT * FROM {_CONNS} LIMIT 1").fetchone())
+    first.close()
+    columns = list(template)
+    insert = f"INSERT INTO {_CONNS} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    local = threading.local()
+
+    def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") == "GET":
+            start_response("200 OK", [("Content-Type", _JSON), ("Content-Length", "2")])
+            return [b"{}"]
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = json.loads(environ["wsgi.input"].read(length))["ipsec_site_connection"]
+        conn: sqlite3.Connection | None = getattr(local, "conn", None)
+        if conn is None:
+            conn = local.conn = _sqlite(path)
+            conn.row_factory = sqlite3.Row
+        row = {
+            **template,
+            **{k: v for k, v in body.items() if k in template},
+            "id": str(uuid.uuid4()),
+            "status": "PENDING_CREATE",
+        }
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            service = conn.execute(
+                "SELECT * FROM vpnservices WHERE id = ?", (body["vpnservice_id"],)
+            ).fetchone()
+            for table, key in (
+                ("ikepolicies", "ikepolicy_id"),
+                ("ipsecpolicies", "ipsecpolicy_id"),
+            ):
+                conn.execute(f"SELECT * FROM {table} WHERE id = ?", (body[key],)).fetchone()
+            conn.execute("SELECT * FROM subnets WHERE id = ?", (service["subnet_id"],)).fetchone()
+            conn.execute(_GATEWAY_IPS, (service["router_id"],)).fetchall()
+            conn.execute(insert, [row[c] for c in columns])
+            conn.executemany(
+                f"INSERT INTO {_CONNS}_peer_cidrs (parent_id, position, value) VALUES (?, ?, ?)",
+                [(row["id"], i, cidr) for i, cidr in enumerate(body.get("peer_cidrs", []))],
+            )
+            conn.execute(_BUMP, ("ipsec_site_connection",))
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        created = orjson.dumps({"ipsec_site_connection": row})
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(_SETTLE, (row["id"],))
+        conn.execute(_BUMP, ("ipsec_site_connection",))
+        conn.execute("COMMIT")
+        start_response(
+            "201 Created", [("Content-Type", _JSON), ("Content-Length", str(len(created)))]
+        )
+        return [created]
+
+    return app
+
+
 def main() -> int:
     from vpnaas.cli import run_granian
     from vpnaas.settings import Settings
 
     parser = argparse.ArgumentParser(prog="python -m bench.ceilings")
-    parser.add_argument("kind", choices=["static", "insert"])
+    parser.add_argument("kind", choices=["static", "insert", "floor"])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workers", type=int, default=1)

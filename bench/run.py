@@ -34,6 +34,8 @@ CONNS = "/v2.0/vpn/ipsec-site-connections"
 HEADERS = (("X-Project-Id", seed.PROJECT),)
 RESULTS = ROOT / "bench" / "results"
 LIST_SIZES = (10, 100, 1000, 10000)
+#: the server of the create floor (``bench.ceilings floor``, not vpnaas)
+FLOOR = "floor"
 RSS_LIMIT_MIB = 150.0
 
 
@@ -123,6 +125,14 @@ def figures(big: int) -> list[Figure]:
         Figure("show", "show, N=1,000", "n1000", "static", target=CONNS + "/{show_id}"),
         Figure("create", "create", "write", "insert", method="POST", body="{create_body}"),
         Figure(
+            "create-floor",
+            "create: its SQL alone (floor)",
+            FLOOR,
+            "insert",
+            method="POST",
+            body="{create_body}",
+        ),
+        Figure(
             "update",
             "update",
             "write",
@@ -175,6 +185,8 @@ def _seed_all(
     plan = {f"n{n}": n for n in LIST_SIZES} | {"big": opts.big, "write": 1000}
     if "n1000x2" in needed:
         needed = needed | {"n1000"}
+    if FLOOR in needed:
+        needed = needed | {"write"}
     for name, count in plan.items():
         if name not in needed:
             continue
@@ -194,6 +206,9 @@ def _seed_all(
     if "n1000x2" in needed:
         dbs["n1000x2"] = work / "n1000x2.sqlite"
         seed.copy_db(dbs["n1000"], dbs["n1000x2"])
+    if FLOOR in needed:  # the floor app finds it in the ceilings' data directory
+        (work / "ceilings").mkdir(exist_ok=True)
+        seed.copy_db(dbs["write"], work / "ceilings" / "floor.sqlite")
     return topo, dbs, ids, took
 
 
@@ -229,7 +244,7 @@ def setup(opts: Options, figs: list[Figure]) -> Setup:
             workers=2 if name == "n1000x2" else 1,
         )
         for name, db in dbs.items()
-        if name in needed
+        if name in needed or (name == "write" and FLOOR in needed)
     }
     create_body = json.dumps(topo.create_body())
     st = Setup(topo, servers, {}, ids, topo.template_connections[0], create_body, took)
@@ -271,7 +286,12 @@ def setup(opts: Options, figs: list[Figure]) -> Setup:
             opts.workdir / f"ceiling-{kind}.log",
             workers=workers,
         )
-    _start(list(st.ceilings.values()))
+    if FLOOR in needed:
+        port = free_port()
+        st.servers[FLOOR] = Process(
+            FLOOR, ceiling_command(FLOOR, port, 1, data), port, opts.workdir / "floor.log"
+        )
+    _start(list(st.ceilings.values()) + ([st.servers[FLOOR]] if FLOOR in needed else []))
     _log(f"started ceilings: {', '.join(f'{n} (pid {p.pid})' for n, p in st.ceilings.items())}")
     return st
 
