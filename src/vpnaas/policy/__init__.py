@@ -19,6 +19,7 @@ from oslo_policy import policy as oslo_policy
 from vpnaas import errors
 from vpnaas.context import RequestContext
 from vpnaas.policy.defaults import list_rules
+from vpnaas.policy.reads import target_keys
 from vpnaas.spec import Catalog, Resource
 
 __all__ = ["Authorizer"]
@@ -37,6 +38,8 @@ class _Enforcer(oslo_policy.Enforcer):
         super().__init__(conf)
         self._seen: tuple[str | None, int | None] | None = None
         self._looked_at = self._file_looked_at = -2.0
+        #: bumped whenever the rules in force may have changed
+        self.version = 0
 
     def policy_file_state(self) -> tuple[str | None, int | None]:
         """The policy file in use and its modification time (``None``s if
@@ -70,22 +73,45 @@ class _Enforcer(oslo_policy.Enforcer):
     def load_rules(self, force_reload: bool = False) -> None:
         self.refresh(force_reload)
 
-    def refresh(self, force_reload: bool = False) -> tuple[str | None, int | None]:
-        """Re-read the rules if their file changed; the file's state."""
+    def refresh(self, force_reload: bool = False) -> int:
+        """Re-read the rules if their file changed; their :attr:`version`."""
         state = self.policy_file_state()
         if force_reload or state != self._seen or self._uses_policy_dirs():
+            before = self.rules
             super().load_rules(force_reload)
+            # oslo.policy replaces its rules whenever a file or directory changed
+            if self.rules is not before or state != self._seen:
+                self.version += 1
             self._seen = state
-        return state
+        return self.version
+
+
+#: a target key the target does not have (``None`` is a value)
+_ABSENT = object()
+#: decisions kept before the memo starts again
+MEMO_SIZE = 4096
+
+
+def _identity(ctx: RequestContext) -> tuple[Any, ...]:
+    """Everything of ``ctx`` that oslo.policy's credentials are made of."""
+    return (ctx.user_id, ctx.project_id, ctx.domain_id, ctx.roles, ctx.system_scope, ctx.is_admin)
 
 
 class Authorizer:
-    """Answers "may this context do that to this target?"."""
+    """Answers "may this context do that to this target?".
+
+    Decisions are remembered per rules in force, caller identity and the
+    target values the rule reads (:mod:`vpnaas.policy.reads`); a rule that
+    may read anything else is asked every time.
+    """
 
     def __init__(self, conf: cfg.ConfigOpts, cat: Catalog) -> None:
         self.enforcer = _Enforcer(conf)
         self.enforcer.register_defaults(list_rules(cat))
         self._admin: dict[tuple[Any, ...], bool] = {}
+        self._decisions: dict[tuple[Any, ...], bool] = {}
+        self._reads: dict[str, tuple[str, ...] | None] = {}
+        self._memo_generation = -1
 
     def is_admin(self, ctx: RequestContext) -> bool:
         """Whether ``ctx`` passes ``context_is_admin`` (remembered per roles,
@@ -106,10 +132,46 @@ class Authorizer:
 
     def allowed(self, ctx: RequestContext, rule: str, target: Mapping[str, Any]) -> bool:
         """Whether ``rule`` passes; a token of the wrong scope never passes."""
+        key = self._decision_key(ctx, rule, target)
+        found = self._decisions.get(key) if key is not None else None
+        if found is None:
+            found = self._decide(ctx, rule, target)
+            if key is not None:
+                if len(self._decisions) >= MEMO_SIZE:
+                    self._decisions.clear()
+                self._decisions[key] = found
+        return found
+
+    def _decide(self, ctx: RequestContext, rule: str, target: Mapping[str, Any]) -> bool:
         try:
             return bool(self.enforcer.enforce(rule, dict(target), ctx.oslo, do_raise=False))
         except oslo_policy.InvalidScope:
             return False
+
+    def _decision_key(
+        self, ctx: RequestContext, rule: str, target: Mapping[str, Any]
+    ) -> tuple[Any, ...] | None:
+        """What a decision of ``rule`` depends on, or None if it is not kept."""
+        generation = self.generation()
+        if generation != self._memo_generation:
+            self._reads.clear()
+            self._decisions.clear()
+            self._memo_generation = generation
+        if rule in self._reads:
+            keys = self._reads[rule]
+        else:
+            found = target_keys(self.enforcer.rules, rule)
+            keys = self._reads[rule] = None if found is None else tuple(sorted(found))
+        if keys is None:
+            return None
+        # the type too: True and 1 are equal keys but format differently
+        values = tuple((type(v), v) for v in (target.get(k, _ABSENT) for k in keys))
+        key = (rule, generation, _identity(ctx), values)
+        try:
+            hash(key)
+        except TypeError:  # a list or dict value: not kept
+            return None
+        return key
 
     def authorize(
         self, ctx: RequestContext, rules: Iterable[str], target: Mapping[str, Any]
@@ -137,10 +199,9 @@ class Authorizer:
                     names.append(f"{rule}:{fld.name}:{sub}")
         return names
 
-    def generation(self) -> tuple[Any, ...]:
+    def generation(self) -> int:
         """Changes whenever the rules in force change (a policy file edited)."""
-        state = self.enforcer.refresh()
-        return (id(self.enforcer.rules), state)
+        return self.enforcer.refresh()
 
     def check_scope(self, ctx: RequestContext, rule: str) -> None:
         """403 ``InvalidScope`` for a token whose scope the rule does not
