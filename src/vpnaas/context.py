@@ -39,6 +39,19 @@ class RequestContext:
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
+    def identity(self) -> tuple[Any, ...]:
+        """Everything about the caller a policy rule can read (what oslo.policy's
+        credentials are made of): what cached answers are kept apart by."""
+        return (
+            self.user_id,
+            self.project_id,
+            self.domain_id,
+            self.roles,
+            self.system_scope,
+            self.is_admin,
+        )
+
+    @property
     def is_service(self) -> bool:
         return SERVICE_ROLE in self.roles
 

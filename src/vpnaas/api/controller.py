@@ -35,11 +35,6 @@ __all__ = ["Controller"]
 _NO_RULES = ResourceRules()
 
 
-def _caller(ctx: RequestContext) -> tuple[Any, ...]:
-    """What about the caller can change a list's content."""
-    return (ctx.project_id, ctx.is_admin, ctx.roles, ctx.system_scope)
-
-
 class Controller:
     """CRUD for every resource of a catalog."""
 
@@ -152,7 +147,7 @@ class Controller:
         """GET collection → 200 ``{"<collection>": [...]}`` (+ links when paged),
         encoded; served from the cache while nothing it depends on changed."""
         self.authz.check_scope(ctx, f"get_{res.member}")
-        key = (res.member, _caller(ctx), params.pairs, base_url)
+        key = (res.member, ctx.identity, params.pairs, base_url)
         sql, members = revisions_query(self.schema, self.db.paramstyle, self._reads(res))
         version = (revisions_of(members, self.db.peek(sql, members)), self.authz.generation())
         cached = self.cache.get(key, version)

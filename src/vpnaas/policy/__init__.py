@@ -92,11 +92,6 @@ _ABSENT = object()
 MEMO_SIZE = 4096
 
 
-def _identity(ctx: RequestContext) -> tuple[Any, ...]:
-    """Everything of ``ctx`` that oslo.policy's credentials are made of."""
-    return (ctx.user_id, ctx.project_id, ctx.domain_id, ctx.roles, ctx.system_scope, ctx.is_admin)
-
-
 class Authorizer:
     """Answers "may this context do that to this target?".
 
@@ -114,9 +109,9 @@ class Authorizer:
         self._memo_generation = -1
 
     def is_admin(self, ctx: RequestContext) -> bool:
-        """Whether ``ctx`` passes ``context_is_admin`` (remembered per roles,
-        project and rules in force)."""
-        key = (ctx.roles, ctx.project_id, ctx.user_id, self.generation())
+        """Whether ``ctx`` passes ``context_is_admin`` (remembered per caller
+        identity and rules in force)."""
+        key = (ctx.identity, self.generation())
         found = self._admin.get(key)
         if found is None:
             creds = {
@@ -166,7 +161,7 @@ class Authorizer:
             return None
         # the type too: True and 1 are equal keys but format differently
         values = tuple((type(v), v) for v in (target.get(k, _ABSENT) for k in keys))
-        key = (rule, generation, _identity(ctx), values)
+        key = (rule, generation, ctx.identity, values)
         try:
             hash(key)
         except TypeError:  # a list or dict value: not kept
