@@ -1,6 +1,6 @@
 """Read-your-writes across workers: a write answered by one worker is seen
-by the very next read, whichever worker serves it (lists are cached per
-worker, keyed by the database's write counters)."""
+by the very next read, whichever worker serves it (lists and shows are
+cached per worker, keyed by the database's write counters)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,17 @@ def _names(server: ServerProcess) -> list[str]:
     return [p["name"] for p in response.body["ikepolicies"]]
 
 
+def _shown(server: ServerProcess, policy: str) -> list[str | None]:
+    """The name three shows in a row answer (None for a 404): enough that
+    both workers answer some, from their caches once warm."""
+    names: list[str | None] = []
+    for _ in range(3):
+        response = server.request("GET", f"v2.0/vpn/ikepolicies/{policy}", headers=HEADERS)
+        assert response.status in (200, 404)
+        names.append(response.body["ikepolicy"]["name"] if response.status == 200 else None)
+    return names
+
+
 def test_every_write_is_visible_to_the_next_list_on_any_worker(server: ServerProcess) -> None:
     for i in range(ROUNDS):
         _names(server)  # warm both workers' caches with the state before the write
@@ -40,6 +51,7 @@ def test_every_write_is_visible_to_the_next_list_on_any_worker(server: ServerPro
         assert created.status == 201
         policy = created.body["ikepolicy"]["id"]
         assert f"p{i}" in _names(server)
+        assert _shown(server, policy) == [f"p{i}"] * 3
         renamed = server.request(
             "PUT",
             f"v2.0/vpn/ikepolicies/{policy}",
@@ -50,8 +62,10 @@ def test_every_write_is_visible_to_the_next_list_on_any_worker(server: ServerPro
         names = _names(server)
         assert f"q{i}" in names
         assert f"p{i}" not in names
+        assert _shown(server, policy) == [f"q{i}"] * 3
         assert (
             server.request("DELETE", f"v2.0/vpn/ikepolicies/{policy}", headers=HEADERS).status
             == 204
         )
         assert f"q{i}" not in _names(server)
+        assert _shown(server, policy) == [None] * 3

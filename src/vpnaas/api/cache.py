@@ -1,6 +1,7 @@
-"""Encoded list responses, reused while nothing they depend on has changed.
+"""Encoded read responses (lists, shows), reused while nothing they depend
+on has changed.
 
-An entry is keyed by everything that shapes a list response (resource,
+An entry is keyed by everything that shapes a response (resource, id,
 caller, query string, base URL) and remembers the write counters
 (:meth:`vpnaas.db.repo.Repo.revisions`) of the tables it was built from and
 the policy rules in force. A request reads the current counters from the
@@ -16,7 +17,7 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
 
-__all__ = ["ListCache"]
+__all__ = ["ResponseCache"]
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class _Entry:
     body: bytes
 
 
-class ListCache:
+class ResponseCache:
     """A bounded, thread-safe LRU map from request key to encoded body."""
 
     def __init__(self, max_bytes: int = 64 * 1024 * 1024, max_entries: int = 1024) -> None:

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from vpnaas import errors
 from vpnaas.api import body, query, render
-from vpnaas.api.cache import ListCache
+from vpnaas.api.cache import ResponseCache
 from vpnaas.context import RequestContext
 from vpnaas.db.engine import Database
 from vpnaas.db.repo import Hooks, Repo, Scope
@@ -62,7 +62,8 @@ class Controller:
         self.options = options
         self.filter_validation = filter_validation
         self.max_limit = max_limit
-        self.cache = ListCache()
+        self.cache = ResponseCache()
+        self.shown = ResponseCache(max_bytes=16 * 1024 * 1024, max_entries=4096)
 
     # --- building blocks shared with the topology actions ------------------------
 
@@ -148,14 +149,12 @@ class Controller:
         encoded; served from the cache while nothing it depends on changed."""
         self.authz.check_scope(ctx, f"get_{res.member}")
         key = (res.member, ctx.identity, params.pairs, base_url)
-        sql, members = revisions_query(self.schema, self.db.paramstyle, self._reads(res))
-        version = (revisions_of(members, self.db.peek(sql, members)), self.authz.generation())
-        cached = self.cache.get(key, version)
+        cached = self.cache.get(key, self._version(res))
         if cached is not None:  # only a query that parsed was ever stored
             return cached
         with self.db.read() as conn:
             repo = Repo(conn, self.schema, self.hooks)
-            version = (repo.revisions(members), self.authz.generation())
+            version = (repo.revisions(self._reads(res)), self.authz.generation())
             q = query.parse_list(
                 res, params, filter_validation=self.filter_validation, max_limit=self.max_limit
             )
@@ -172,6 +171,13 @@ class Controller:
 
     def _reads(self, res: Resource) -> tuple[str, ...]:
         return (res.member, *self.hooks.reads.get(res.member, ()))
+
+    def _version(self, res: Resource) -> tuple[Any, ...]:
+        """What a cached answer about ``res`` was built from: the write
+        counters of the tables it reads (one plain statement, outside any
+        transaction) and the policy rules in force."""
+        sql, members = revisions_query(self.schema, self.db.paramstyle, self._reads(res))
+        return (revisions_of(members, self.db.peek(sql, members)), self.authz.generation())
 
     def _readable(
         self, ctx: RequestContext, res: Resource, objs: list[dict[str, Any]]
@@ -191,19 +197,26 @@ class Controller:
                 page.append(obj)
         return page
 
-    def show(
-        self, ctx: RequestContext, res: Resource, obj_id: str, params: query.Params
-    ) -> dict[str, Any]:
-        """GET member → 200 ``{"<member>": {...}}``; 404 if unknown or hidden."""
+    def show(self, ctx: RequestContext, res: Resource, obj_id: str, params: query.Params) -> bytes:
+        """GET member → 200 ``{"<member>": {...}}``, encoded; 404 if unknown
+        or hidden. Served from the cache like lists (only 200s are kept)."""
         self.authz.check_scope(ctx, f"get_{res.member}")
+        key = (res.member, obj_id, ctx.identity, params.pairs)
+        cached = self.shown.get(key, self._version(res))
+        if cached is not None:
+            return cached
         fields = query.parse_fields(res, params)
         with self.db.read() as conn:
-            obj = Repo(conn, self.schema, self.hooks).get(res, obj_id, self.scope(ctx, res))
+            repo = Repo(conn, self.schema, self.hooks)
+            version = (repo.revisions(self._reads(res)), self.authz.generation())
+            obj = repo.get(res, obj_id, self.scope(ctx, res))
         if obj is None:
             raise self.not_found(res, obj_id)
         if not self.can_get(ctx, res, obj):
             raise errors.HTTPNotFound()
-        return {res.member: render.item(res, obj, fields)}
+        body = orjson.dumps({res.member: render.item(res, obj, fields)})
+        self.shown.put(key, version, body)
+        return body
 
     def create(
         self, ctx: RequestContext, res: Resource, doc: Any, obj_id: str | None = None

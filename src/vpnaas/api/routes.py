@@ -56,7 +56,8 @@ class Member:
         self.limits = limits
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, obj_id: str) -> None:
-        http.send(resp, self.controller.show(http.context(req), self.res, obj_id, http.params(req)))
+        shown = self.controller.show(http.context(req), self.res, obj_id, http.params(req))
+        http.send_encoded(resp, shown)
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, obj_id: str) -> None:
         ctx, body = http.context(req), http.json_body(req, self.limits.max_body)
@@ -75,7 +76,8 @@ class ReadOnlyMember:
         self.res = res
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, obj_id: str) -> None:
-        http.send(resp, self.controller.show(http.context(req), self.res, obj_id, http.params(req)))
+        shown = self.controller.show(http.context(req), self.res, obj_id, http.params(req))
+        http.send_encoded(resp, shown)
 
 
 def add_resource_routes(
