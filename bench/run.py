@@ -572,7 +572,7 @@ def _parse(argv: list[str] | None) -> Options:
     warmup = 1 if args.warmup is None else max(0, args.warmup)
     big = args.big or (20_000 if args.quick else 100_000)
     # deletes: generous for the slowest plausible run of the fastest server
-    per_second = 1500
+    per_second = 3000
     pool = int(per_second * (reps * seconds + warmup) * 2) + 1000
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="vpnaas-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
