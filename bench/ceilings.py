@@ -107,6 +107,29 @@ def prepare_insert_db(path: Path) -> None:
     conn.close()
 
 
+def _probe(environ: dict[str, Any], start_response: StartResponse) -> list[bytes] | None:
+    """The answer to the harness' readiness GET; None for a write."""
+    if environ.get("REQUEST_METHOD") != "GET":
+        return None
+    start_response("200 OK", [("Content-Type", _JSON), ("Content-Length", "2")])
+    return [b"{}"]
+
+
+def _body(environ: dict[str, Any]) -> bytes:
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body: bytes = environ["wsgi.input"].read(length) if length else b""
+    return body
+
+
+def _connection(local: threading.local, path: Path) -> sqlite3.Connection:
+    """This thread's connection to ``path`` (rows by name)."""
+    conn: sqlite3.Connection | None = getattr(local, "conn", None)
+    if conn is None:
+        conn = local.conn = _sqlite(path)
+        conn.row_factory = sqlite3.Row
+    return conn
+
+
 def insert_app() -> WSGIApp:
     """Ceiling (b): one minimal SQLite insert and commit per request."""
     data = Path(os.environ[DATA_ENV])
@@ -115,14 +138,11 @@ def insert_app() -> WSGIApp:
     local = threading.local()
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("REQUEST_METHOD") == "GET":
-            start_response("200 OK", [("Content-Type", _JSON), ("Content-Length", "2")])
-            return [b"{}"]
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
-        conn: sqlite3.Connection | None = getattr(local, "conn", None)
-        if conn is None:
-            conn = local.conn = _sqlite(data / "insert.sqlite")
+        probed = _probe(environ, start_response)
+        if probed is not None:
+            return probed
+        body = _body(environ)
+        conn = _connection(local, data / "insert.sqlite")
         conn.execute("BEGIN IMMEDIATE")
         try:
             conn.execute(
@@ -166,15 +186,11 @@ def floor_app() -> WSGIApp:
     local = threading.local()
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("REQUEST_METHOD") == "GET":
-            start_response("200 OK", [("Content-Type", _JSON), ("Content-Length", "2")])
-            return [b"{}"]
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = json.loads(environ["wsgi.input"].read(length))["ipsec_site_connection"]
-        conn: sqlite3.Connection | None = getattr(local, "conn", None)
-        if conn is None:
-            conn = local.conn = _sqlite(path)
-            conn.row_factory = sqlite3.Row
+        probed = _probe(environ, start_response)
+        if probed is not None:
+            return probed
+        body = json.loads(_body(environ))["ipsec_site_connection"]
+        conn = _connection(local, path)
         row = {
             **template,
             **{k: v for k, v in body.items() if k in template},
