@@ -175,13 +175,18 @@ def create_database(
         raise ValueError(f"bad database name {name!r}")
     collation = collation or os.environ.get(COLLATION_ENV) or None
     sql = _create_sql(url.get_backend_name(), name, collation)
+    _run_admin(url, sql)
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _run_admin(url: sa.engine.URL, sql: str) -> None:
+    """Run one statement as the server's administrator (outside any database)."""
     engine = _admin_engine(url)
     try:
         with engine.connect() as conn:
             conn.exec_driver_sql(sql)
     finally:
         engine.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
 
 
 def drop_database(database_url: str) -> None:
@@ -194,12 +199,7 @@ def drop_database(database_url: str) -> None:
         sql = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
     else:
         sql = f"DROP DATABASE IF EXISTS `{name}`"
-    engine = _admin_engine(url)
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql(sql)
-    finally:
-        engine.dispose()
+    _run_admin(url, sql)
 
 
 @contextmanager

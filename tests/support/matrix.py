@@ -371,6 +371,20 @@ def noauth_headers(project_a: str, project_b: str) -> dict[str, dict[str, str]]:
     }
 
 
+def noauth_world(workdir: Path, *, policy_file: Path | None = None) -> World:
+    """A world on an in-process ``noauth`` vpnaas (see :func:`serve`): two
+    fresh projects, no objects yet."""
+    app, public = serve(workdir, policy_file=policy_file)
+    project_a, project_b = uuid.uuid4().hex, uuid.uuid4().hex
+    return World(
+        app=app,
+        headers=noauth_headers(project_a, project_b),
+        project_a=project_a,
+        project_b=project_b,
+        public_network=public,
+    )
+
+
 @dataclass
 class World:
     """An app, how each actor authenticates, and the objects under test."""

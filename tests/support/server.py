@@ -175,14 +175,18 @@ class ServerProcess:
         return self.process.returncode
 
 
+def _decode(raw: bytes) -> Any:
+    """A body as JSON, or as text when it is not JSON (None when empty)."""
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw.decode("utf-8", "replace")
+
+
 def _response(status: int, headers: Any, raw: bytes) -> Response:
-    body: Any = None
-    if raw:
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            body = raw.decode("utf-8", "replace")
-    return Response(status, {k.lower(): v for k, v in headers}, body)
+    return Response(status, {k.lower(): v for k, v in headers}, _decode(raw))
 
 
 def _answers(url: str) -> bool:
@@ -379,12 +383,7 @@ class IdentityProxy:
             resp_headers = [(k, v) for k, v in resp.getheaders() if k.lower() not in _HOP]
         finally:
             conn.close()
-        body: Any = None
-        if raw:
-            try:
-                body = json.loads(raw)
-            except ValueError:
-                body = raw.decode("utf-8", "replace")
+        body = _decode(raw)
         with self._lock:
             self.requests.append(
                 WireRequest(handler.command, handler.path, dict(handler.headers), body, status)
