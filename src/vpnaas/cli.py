@@ -32,6 +32,14 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database-url", help="overrides [database] connection")
 
 
+def _positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vpnaas", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -39,10 +47,10 @@ def _parser() -> argparse.ArgumentParser:
     _common(serve)
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 9696)")
-    serve.add_argument("--workers", type=int, help="worker processes (default 1)")
+    serve.add_argument("--workers", type=_positive, help="worker processes (default 1)")
     serve.add_argument(
         "--threads",
-        type=int,
+        type=_positive,
         help="request threads per worker (default: 1 on SQLite, else the pool size)",
     )
     serve.add_argument("--auth-strategy", choices=["noauth", "keystone"])

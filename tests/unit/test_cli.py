@@ -30,3 +30,14 @@ def test_db_upgrade_check_downgrade(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["db", "downgrade", "--database-url", url]) == 0
     assert main(["db", "current", "--database-url", url]) == 0
     assert capsys.readouterr().out.strip() == "none"
+
+
+@pytest.mark.parametrize("flag", ["--workers", "--threads"])
+@pytest.mark.parametrize("value", ["0", "-2", "many"])
+def test_serve_refuses_counts_below_one(
+    flag: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["serve", flag, value])
+    assert exit_info.value.code == 2
+    assert flag in capsys.readouterr().err
