@@ -29,6 +29,7 @@ from vpnaas.api.request_id import RequestId
 from vpnaas.auth import KeystoneContext, NoAuth, OpenPaths, WSGIApp
 from vpnaas.db import tables
 from vpnaas.db.engine import Database
+from vpnaas.db.secrets import Sealer
 from vpnaas.drivers import StatusWriter, make_driver
 from vpnaas.policy import Authorizer
 from vpnaas.rules import RuleOptions
@@ -76,6 +77,7 @@ def create_app(settings: Settings, cat: Catalog | None = None) -> Application:
         authorizer=authorizer,
         rules={**topology_rules(), **vpn_rules()},
         hooks=topo_hooks,
+        sealer=_sealer(settings),
         driver=make_driver(
             settings.driver, StatusWriter(db, schema, cat), settle=settings.null_driver_settles
         ),
@@ -99,6 +101,17 @@ def create_app(settings: Settings, cat: Catalog | None = None) -> Application:
     if conf.oslo_middleware.enable_proxy_headers_parsing:
         wsgi = http_proxy_to_wsgi.HTTPProxyToWSGI(wsgi, conf)
     return Application(wsgi=wsgi, controller=controller, db=db)
+
+
+def _sealer(settings: Settings) -> Sealer:
+    """The keys of secret attributes; :class:`SecretKeyError` if unusable."""
+    sealer = Sealer.configured(settings.secret_keys, settings.secret_key_file)
+    if not sealer.enabled:
+        LOG.warning(
+            "secrets (the psk) are stored in clear: set [vpnaas] secret_key or "
+            "secret_key_file to encrypt them at rest"
+        )
+    return sealer
 
 
 def _authenticated(api: WSGIApp, settings: Settings, conf: Any, authorizer: Authorizer) -> WSGIApp:

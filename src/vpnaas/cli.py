@@ -1,5 +1,5 @@
-"""The ``vpnaas`` command: ``serve``, ``db upgrade|check|downgrade``,
-``policy sample``."""
+"""The ``vpnaas`` command: ``serve``, ``db upgrade|check|downgrade|current``,
+``db generate-key|rotate-key``, ``policy sample``."""
 
 from __future__ import annotations
 
@@ -55,7 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--auth-strategy", choices=["noauth", "keystone"])
     db = sub.add_parser("db", help="manage the database schema")
-    db.add_argument("action", choices=["upgrade", "check", "downgrade", "current"])
+    db.add_argument(
+        "action",
+        choices=["upgrade", "check", "downgrade", "current", "generate-key", "rotate-key"],
+    )
     _common(db)
     pol = sub.add_parser("policy", help="policy helpers")
     pol.add_argument("action", choices=["sample"])
@@ -79,8 +82,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 def manage_db(args: argparse.Namespace) -> int:
     from vpnaas.db import migrate
     from vpnaas.db.engine import create_engine
+    from vpnaas.db.secrets import generate_key
 
+    if args.action == "generate-key":
+        print(generate_key())
+        return 0
     settings = _settings(args)
+    if args.action == "rotate-key":
+        return rotate_key(settings)
     engine = create_engine(settings.database_url, settings.pool)
     try:
         if args.action == "upgrade":
@@ -101,6 +110,52 @@ def manage_db(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     return 0
+
+
+def rotate_key(settings: settings_mod.Settings) -> int:
+    """Seal every stored secret under the first configured key, in one
+    transaction; a key problem is one error line, never a traceback."""
+    from vpnaas.db import rekey
+    from vpnaas.db.engine import Database
+    from vpnaas.db.secrets import Sealer, SecretKeyError
+    from vpnaas.db.tables import schema
+    from vpnaas.spec import catalog
+
+    db = Database(settings.database_url, settings.pool)
+    try:
+        sealer = Sealer.configured(settings.secret_keys, settings.secret_key_file)
+        with db.write() as conn:
+            count = rekey.rotate(conn, schema(), catalog(), sealer)
+        rekey.forget_old_values(db.engine)
+    except SecretKeyError as exc:
+        LOG.error("%s", exc)
+        return 1
+    finally:
+        db.dispose()
+    print(f"sealed {count} secret(s) under the first key")
+    return 0
+
+
+def _check_keys(settings: settings_mod.Settings) -> None:
+    """Refuse to serve when the keys cannot open what the database holds."""
+    from vpnaas.db import rekey
+    from vpnaas.db.engine import Database
+    from vpnaas.db.secrets import Sealer, SecretKeyError
+    from vpnaas.db.tables import schema
+    from vpnaas.spec import catalog
+
+    db = Database(settings.database_url, settings.pool)
+    try:
+        sealer = Sealer.configured(settings.secret_keys, settings.secret_key_file)
+        with db.read() as conn:
+            clear = rekey.check_keys(conn, schema(), catalog(), sealer)
+    except SecretKeyError as exc:
+        LOG.error("cannot serve: %s", exc)
+        sys.exit(1)
+    finally:
+        db.dispose()
+    if clear and sealer.enabled:
+        LOG.warning("%s secret(s) are stored in clear: run `vpnaas db rotate-key`", clear)
 
 
 def _seed(settings: settings_mod.Settings) -> None:
@@ -186,6 +241,7 @@ def prepare(spec: dict[str, Any]) -> None:
             sys.exit(1)
     finally:
         engine.dispose()
+    _check_keys(settings)
     _seed(settings)
 
 

@@ -88,6 +88,18 @@ _VPNAAS_OPTS = [
         help="The null driver moves new and updated services and connections to DOWN; "
         "false leaves them pending, as a reference server without agents does.",
     ),
+    cfg.ListOpt(
+        "secret_key",
+        default=[],
+        secret=True,
+        help="Fernet keys (comma-separated, `vpnaas db generate-key` makes one) that "
+        "encrypt secret attributes (the psk) at rest: the first encrypts, every one "
+        "decrypts. Unset: secrets are stored in clear and the server warns at start.",
+    ),
+    cfg.StrOpt(
+        "secret_key_file",
+        help="A file with the keys of secret_key, one a line (instead of secret_key).",
+    ),
     cfg.StrOpt(
         "peer_hosts_file",
         help="Resolve peer_address host names only from this hosts(5) file "
@@ -162,6 +174,8 @@ class Settings:
     driver: str = "null"
     null_driver_settles: bool = True
     peer_hosts_file: str | None = None
+    secret_keys: tuple[str, ...] = field(default=(), repr=False)
+    secret_key_file: str | None = None
     network_max_mtu: int = 1500
     seed: TopologySeed = field(default_factory=TopologySeed)
     conf: Any = field(default=None, compare=False, repr=False)
@@ -215,6 +229,8 @@ def load(config_files: Sequence[str] = (), **overrides: Any) -> Settings:
         driver=conf.vpnaas.driver,
         null_driver_settles=conf.vpnaas.null_driver_settles,
         peer_hosts_file=conf.vpnaas.peer_hosts_file,
+        secret_keys=tuple(conf.vpnaas.secret_key),
+        secret_key_file=conf.vpnaas.secret_key_file,
         network_max_mtu=topo.network_max_mtu,
         seed=TopologySeed(
             enabled=topo.seed_external_network,

@@ -5,8 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 
 from vpnaas.cli import main
+from vpnaas.db import migrate
+from vpnaas.db.engine import create_engine
+from vpnaas.db.secrets import Sealer
+from vpnaas.settings import PoolOptions
 
 
 def test_policy_sample_prints_every_rule_commented(capsys: pytest.CaptureFixture[str]) -> None:
@@ -26,10 +31,26 @@ def test_db_upgrade_check_downgrade(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["db", "check", "--database-url", url]) == 0
     assert "the database schema matches" in capsys.readouterr().out
     assert main(["db", "current", "--database-url", url]) == 0
-    assert capsys.readouterr().out.strip() == "0001"
+    head = _scripts(url).get_current_head()
+    assert capsys.readouterr().out.strip() == head
     assert main(["db", "downgrade", "--database-url", url]) == 0
     assert main(["db", "current", "--database-url", url]) == 0
-    assert capsys.readouterr().out.strip() == "none"
+    previous = _scripts(url).get_revision(head).down_revision
+    assert capsys.readouterr().out.strip() == (previous or "none")
+
+
+def _scripts(url: str) -> ScriptDirectory:
+    engine = create_engine(url, PoolOptions())
+    try:
+        return ScriptDirectory.from_config(migrate.config(engine))
+    finally:
+        engine.dispose()
+
+
+def test_generate_key_prints_a_key_the_server_takes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "generate-key"]) == 0
+    key = capsys.readouterr().out.strip()
+    assert Sealer([key]).enabled
 
 
 @pytest.mark.parametrize("flag", ["--workers", "--threads"])

@@ -22,6 +22,7 @@ from vpnaas.context import RequestContext
 from vpnaas.db.engine import Database
 from vpnaas.db.repo import Hooks, Repo, Scope
 from vpnaas.db.revisions import revisions_of, revisions_query
+from vpnaas.db.secrets import Sealer
 from vpnaas.db.tables import Schema
 from vpnaas.drivers import Driver
 from vpnaas.policy import Authorizer
@@ -47,6 +48,7 @@ class Controller:
         authorizer: Authorizer,
         rules: dict[str, ResourceRules],
         hooks: Hooks,
+        sealer: Sealer | None = None,
         driver: Driver,
         options: RuleOptions,
         filter_validation: bool = True,
@@ -58,6 +60,7 @@ class Controller:
         self.authz = authorizer
         self.rules = rules
         self.hooks = hooks
+        self.sealer = sealer or Sealer()
         self.driver = driver
         self.options = options
         self.filter_validation = filter_validation
@@ -78,6 +81,11 @@ class Controller:
             return Scope(sa.false())
         return Scope(project=ctx.project_id)
 
+    def repo(self, conn: sa.Connection) -> Repo:
+        """The repository over ``conn``: every read and write goes through it
+        (secret attributes are sealed and opened there)."""
+        return Repo(conn, self.schema, self.hooks, sealer=self.sealer)
+
     def rules_for(self, res: Resource) -> ResourceRules:
         return self.rules.get(res.member, _NO_RULES)
 
@@ -96,7 +104,7 @@ class Controller:
             yield self._env(ctx, conn)
 
     def _env(self, ctx: RequestContext, conn: sa.Connection) -> RuleEnv:
-        repo = Repo(conn, self.schema, self.hooks)
+        repo = self.repo(conn)
         return RuleEnv(
             ctx=ctx,
             repo=repo,
@@ -153,7 +161,7 @@ class Controller:
         if cached is not None:  # only a query that parsed was ever stored
             return cached
         with self.db.read() as conn:
-            repo = Repo(conn, self.schema, self.hooks)
+            repo = self.repo(conn)
             version = (repo.revisions(self._reads(res)), self.authz.generation())
             q = query.parse_list(
                 res, params, filter_validation=self.filter_validation, max_limit=self.max_limit
@@ -207,7 +215,7 @@ class Controller:
             return cached
         fields = query.parse_fields(res, params)
         with self.db.read() as conn:
-            repo = Repo(conn, self.schema, self.hooks)
+            repo = self.repo(conn)
             version = (repo.revisions(self._reads(res)), self.authz.generation())
             obj = repo.get(res, obj_id, self.scope(ctx, res))
         if obj is None:

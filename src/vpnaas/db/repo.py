@@ -4,7 +4,9 @@ Objects go in and come out as API-shaped dicts keyed by wire name (composite
 attributes as dicts, list attributes as lists), hidden attributes included.
 Lists select only the columns the caller asked for, filter, sort and page in
 SQL (keyset paging: a marker costs one indexed lookup, never an OFFSET scan)
-and load list attributes with one query per child table.
+and load list attributes with one query per child table. Secret attributes
+are sealed on the way in and opened on the way out (:mod:`vpnaas.db.secrets`),
+so every reader gets the value and no caller names them.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from vpnaas.db.revisions import bump, revisions_of, revisions_query
+from vpnaas.db.secrets import Sealer
 from vpnaas.db.tables import ChildTable, Schema
 from vpnaas.spec import Field, Resource
 from vpnaas.spec.kinds import NO_MATCH, Kind
@@ -37,6 +40,12 @@ _Plan = tuple[
 FilterHook = Callable[[Schema, Sequence[Any]], Clause]
 #: fills attributes computed from other tables into a batch of objects
 Loader = Callable[["Repo", list[dict[str, Any]]], None]
+
+
+def _sealed(values: Sequence[Any]) -> Any:
+    """The loader step of a secret attribute: :meth:`Repo._load_rows` opens it
+    with the repository's :class:`Sealer` (plans are shared by every key set)."""
+    raise AssertionError("opened by the repository")
 
 
 @dataclass(frozen=True)
@@ -79,10 +88,18 @@ class Hooks:
 class Repo:
     """Generic reads and writes over one connection (one transaction)."""
 
-    def __init__(self, conn: Connection, schema: Schema, hooks: Hooks | None = None) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        schema: Schema,
+        hooks: Hooks | None = None,
+        *,
+        sealer: Sealer | None = None,
+    ) -> None:
         self.conn = conn
         self.schema = schema
         self.hooks = hooks or Hooks()
+        self.sealer = sealer or Sealer()
         self.dialect = conn.dialect.name
         self.touched: set[str] = set()
 
@@ -302,9 +319,8 @@ class Repo:
                 if fld.stored and not fld.in_child_table:
                     field_cols = self.schema.field_columns(res, fld)
                     simple = len(field_cols) == 1 and type(fld.kind).load is Kind.load
-                    steps.append(
-                        (fld.name, len(cols), len(field_cols), None if simple else fld.kind.load)
-                    )
+                    load = _sealed if fld.secret else None if simple else fld.kind.load
+                    steps.append((fld.name, len(cols), len(field_cols), load))
                     cols.extend(field_cols)
             plan = self.schema.plans[key] = (cols, steps)
         return plan
@@ -316,6 +332,10 @@ class Repo:
         if all(load is None for _, _, _, load in steps):
             names = [name for name, _, _, _ in steps]
             return [dict(zip(names, row, strict=False)) for row in rows]
+        steps = [
+            (name, start, width, self.sealer.open if load is _sealed else load)
+            for name, start, width, load in steps
+        ]
         objs = []
         for row in rows:
             obj: dict[str, Any] = {}
@@ -378,7 +398,10 @@ class Repo:
         values: dict[str, Any] = {}
         for fld in fields:
             cols = self.schema.field_columns(res, fld)
-            for col, value in zip(cols, fld.kind.store(obj[fld.name]), strict=True):
+            stored = (
+                self.sealer.seal(obj[fld.name]) if fld.secret else fld.kind.store(obj[fld.name])
+            )
+            for col, value in zip(cols, stored, strict=True):
                 values[col.name] = value
         return values
 
@@ -415,6 +438,9 @@ class Repo:
                 where.append(sa.false())
             elif hook is not None:
                 where.append(hook(self.schema, values))
+            elif res.field(name).secret:
+                cols = self.schema.field_columns(res, res.field(name))
+                where.append(self.sealer.matches(cols, values))
             else:
                 where.append(self.column(res, name).in_(values))
         return where

@@ -3,7 +3,8 @@
 Column types come from the field kinds; enumerations are plain strings (the
 spec validates them, so a new algorithm needs no migration). References
 become foreign keys that refuse to delete a row still pointed at; list items
-live in child tables deleted with their parent. Constraint names follow one
+live in child tables deleted with their parent. A secret attribute also has
+a column for its sealed value and one for its digest. Constraint names follow one
 naming convention so that every database reports the same names.
 """
 
@@ -15,8 +16,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from vpnaas.db.secrets import DIGEST_LENGTH, sealed_length
 from vpnaas.spec import Catalog, Field, Resource, catalog
-from vpnaas.spec.kinds import Column
+from vpnaas.spec.kinds import Column, Str
 from vpnaas.spec.structured import ListOf, Record
 
 __all__ = ["NAMING_CONVENTION", "Schema", "column_name", "schema"]
@@ -39,6 +41,21 @@ TABLE_OPTIONS: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_collate": "u
 def column_name(field: Field, suffix: str = "") -> str:
     """The column for ``field`` (``router:external`` → ``router_external``)."""
     return field.name.replace(":", "_") + suffix
+
+
+def _field_columns(field: Field) -> tuple[Column, ...]:
+    """The kind's columns; a secret also gets its sealed value and digest
+    (see :mod:`vpnaas.db.secrets`)."""
+    cols = field.kind.columns()
+    if not field.secret:
+        return cols
+    assert isinstance(field.kind, Str), f"{field.name}: secrets are strings"
+    assert not field.sort, f"{field.name}: a sealed value has no order"
+    return (
+        *cols,
+        Column("_sealed", "string", sealed_length(field.kind.max_len), nullable=True),
+        Column("_digest", "string", DIGEST_LENGTH, nullable=True),
+    )
 
 
 def _sa_type(col: Column) -> sa.types.TypeEngine[Any]:
@@ -98,7 +115,7 @@ class Schema:
         cols: list[sa.Column[object]] = []
         indexes: list[sa.Index] = []
         for field in resource.stored:
-            field_cols = [self._column(field, col) for col in field.kind.columns()]
+            field_cols = [self._column(field, col) for col in _field_columns(field)]
             self.columns[(resource.member, field.name)] = tuple(field_cols)
             cols.extend(field_cols)
         table = sa.Table(resource.collection, self.metadata, *cols, **TABLE_OPTIONS)
