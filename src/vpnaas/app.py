@@ -6,7 +6,8 @@ From the outside in:
    enable_proxy_headers_parsing`` is on: honour ``X-Forwarded-Proto`` and
    friends, so links carry the scheme the client used.
 2. ``RequestId``: every response gets ``x-openstack-request-id: req-<uuid>``.
-3. ``OpenPaths``: ``GET /`` (version discovery) skips authentication.
+3. ``OpenPaths``: ``GET /`` (version discovery) and ``GET /v2.0/openapi.json``
+   (the API's contract) skip authentication.
 4. Authentication: ``auth_token`` (keystonemiddleware) then ``KeystoneContext``
    in keystone mode, ``NoAuth`` in the embedded default; both leave a
    :class:`~vpnaas.context.RequestContext` in the environ.
@@ -23,8 +24,9 @@ from typing import Any
 import falcon
 from oslo_middleware import http_proxy_to_wsgi
 
-from vpnaas.api import http, routes
+from vpnaas.api import http, openapi, routes
 from vpnaas.api.controller import Controller
+from vpnaas.api.openapi_shapes import OPENAPI_PATH
 from vpnaas.api.request_id import RequestId
 from vpnaas.auth import KeystoneContext, NoAuth, OpenPaths, WSGIApp
 from vpnaas.db import tables
@@ -37,7 +39,7 @@ from vpnaas.rules.registry import vpn_rules
 from vpnaas.settings import Settings, new_conf
 from vpnaas.spec import Catalog, catalog
 from vpnaas.topology import topology_hooks, topology_rules
-from vpnaas.topology.interfaces import add_interface_routes
+from vpnaas.topology.interfaces import add_interface_routes, interface_actions
 
 __all__ = ["Application", "create_app"]
 
@@ -92,10 +94,11 @@ def create_app(settings: Settings, cat: Catalog | None = None) -> Application:
     api.add_error_handler(falcon.HTTPError, http.handle_error)
     limits = routes.Limits(settings.max_body_size, settings.network_link_prefix)
     routes.add_discovery_routes(api, cat)
+    routes.add_openapi_route(api, openapi.document(cat, interface_actions()))
     routes.add_resource_routes(api, controller, cat, limits)
     add_interface_routes(api, controller, limits)
     wsgi: WSGIApp = _authenticated(api, settings, conf, authorizer)
-    wsgi = OpenPaths(wsgi, api, ["/", ""])
+    wsgi = OpenPaths(wsgi, api, ["/", "", OPENAPI_PATH])
     wsgi = RequestId(wsgi)
     conf.register_opts(http_proxy_to_wsgi.OPTS, group="oslo_middleware")
     if conf.oslo_middleware.enable_proxy_headers_parsing:

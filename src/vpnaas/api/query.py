@@ -16,7 +16,7 @@ from vpnaas.db.repo import ListQuery
 from vpnaas.spec import Resource
 from vpnaas.spec.kinds import INT_MAX, Kind, Unconvertible
 
-__all__ = ["Params", "parse_fields", "parse_list", "parse_params"]
+__all__ = ["Params", "filter_kind", "parse_fields", "parse_list", "parse_params"]
 
 RESERVED = frozenset({"fields", "sort_key", "sort_dir", "limit", "marker", "page_reverse"})
 SORT_DIRS = ("asc", "desc")
@@ -59,7 +59,8 @@ def parse_fields(res: Resource, params: Params) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(name for name in asked if name in visible))
 
 
-def _filter_kind(res: Resource, name: str) -> Kind:
+def filter_kind(res: Resource, name: str) -> Kind:
+    """The kind that parses the values of filter ``name``."""
     extra = dict(res.extra_filters)
     if name in extra:
         return extra[name]
@@ -75,7 +76,7 @@ def _filters(res: Resource, params: Params, validate: bool) -> dict[str, list[ob
     for name in names:
         if name in unknown:
             continue
-        kind = _filter_kind(res, name)
+        kind = filter_kind(res, name)
         key = "project_id" if name == "tenant_id" else name
         values = filters.setdefault(key, [])
         for raw in (v for k, v in params.pairs if k == name):

@@ -7,15 +7,19 @@ not checked for shape: an unknown one is the resource's 404.
 
 from __future__ import annotations
 
+from typing import Any
+
 import falcon
+import orjson
 
 from vpnaas import errors
 from vpnaas.api import http
 from vpnaas.api.controller import Controller
+from vpnaas.api.openapi_shapes import OPENAPI_PATH
 from vpnaas.db.engine import retrying
 from vpnaas.spec import Catalog, Resource
 
-__all__ = ["Limits", "add_discovery_routes", "add_resource_routes"]
+__all__ = ["Limits", "add_discovery_routes", "add_openapi_route", "add_resource_routes"]
 
 
 class Limits:
@@ -158,6 +162,23 @@ class Extension:
         http.send(resp, {"extension": doc})
 
     on_post = on_put = on_delete = staticmethod(_not_found)
+
+
+class OpenApi:
+    """``GET /v2.0/openapi.json``: the API's contract, encoded once."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.body = orjson.dumps(document)
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        http.send_encoded(resp, self.body)
+
+
+def add_openapi_route(
+    app: falcon.App[falcon.Request, falcon.Response], document: dict[str, Any]
+) -> None:
+    # the Shape middleware strips ".json" from /v2.0/ paths before routing
+    app.add_route(OPENAPI_PATH.removesuffix(".json"), OpenApi(document))
 
 
 def add_discovery_routes(app: falcon.App[falcon.Request, falcon.Response], cat: Catalog) -> None:

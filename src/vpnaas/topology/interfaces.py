@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from vpnaas import errors
 from vpnaas.api import http
 from vpnaas.api.controller import Controller
+from vpnaas.api.openapi import ActionShape
 from vpnaas.context import RequestContext
 from vpnaas.db.engine import retrying
 from vpnaas.rules import RuleEnv
@@ -21,7 +22,7 @@ from vpnaas.topology import ports
 from vpnaas.topology.queries import interface_ports
 from vpnaas.topology.routers import bad_router
 
-__all__ = ["add_interface_routes"]
+__all__ = ["add_interface_routes", "interface_actions"]
 
 
 def _ids(body: Any, *, allow_both: bool) -> tuple[str | None, str | None]:
@@ -236,3 +237,32 @@ def add_interface_routes(
         "/v2.0/routers/{obj_id}/remove_router_interface",
         _Action(controller, limits, remove_interface),
     )
+
+
+def interface_actions() -> dict[str, ActionShape]:
+    """The two actions' bodies and answers, for the API's OpenAPI document."""
+    uuid = {"type": "string", "format": "uuid"}
+    body = {
+        "type": "object",
+        "description": "subnet_id or port_id (add: not both); other keys are ignored",
+        "properties": {"subnet_id": uuid, "port_id": uuid},
+        "minProperties": 1,
+    }
+    answer = {
+        "type": "object",
+        "properties": {
+            "id": uuid,
+            "project_id": {"type": "string"},
+            "port_id": uuid,
+            "network_id": uuid,
+            "subnet_id": {"type": ["string", "null"], "format": "uuid"},
+            "subnet_ids": {"type": "array", "items": uuid},
+        },
+        "required": ["id", "project_id", "port_id", "network_id", "subnet_id", "subnet_ids"],
+        "additionalProperties": False,
+    }
+    refs = {"subnet_id": "subnet", "port_id": "port"}
+    return {
+        action: ActionShape(body=body, answer=answer, refs=refs)
+        for action in ("add_router_interface", "remove_router_interface")
+    }
