@@ -24,6 +24,7 @@ from gabbi import fixture
 
 from tests.support import databases
 from vpnaas.app import Application, create_app
+from vpnaas.db.secrets import generate_key
 from vpnaas.db.tables import schema
 from vpnaas.settings import Settings, TopologySeed
 from vpnaas.topology.seed import seed_external_network
@@ -87,6 +88,13 @@ class APIFixture(fixture.GabbiFixture):  # type: ignore[misc]
         server_database = getattr(self, "server_database", None)
         if server_database is not None:
             databases.drop_database(server_database)
+
+
+class SealedFixture(APIFixture):
+    """vpnaas with a secret key: psks are encrypted at rest (and found by
+    their digests), on every database the suite runs on."""
+
+    overrides: ClassVar[dict[str, Any]] = {"secret_keys": (generate_key(),)}
 
 
 class LegacyCryptoFixture(APIFixture):
