@@ -113,25 +113,16 @@ def manage_db(args: argparse.Namespace) -> int:
 
 
 def rotate_key(settings: settings_mod.Settings) -> int:
-    """Seal every stored secret under the first configured key, in one
-    transaction; a key problem is one error line, never a traceback."""
+    """Seal every stored secret under the first configured key; a key
+    problem is one error line, never a traceback."""
     from vpnaas.db import rekey
-    from vpnaas.db.engine import Database
-    from vpnaas.db.secrets import Sealer, SecretKeyError
-    from vpnaas.db.tables import schema
-    from vpnaas.spec import catalog
+    from vpnaas.db.secrets import SecretKeyError
 
-    db = Database(settings.database_url, settings.pool)
     try:
-        sealer = Sealer.configured(settings.secret_keys, settings.secret_key_file)
-        with db.write() as conn:
-            count = rekey.rotate(conn, schema(), catalog(), sealer)
-        rekey.forget_old_values(db.engine)
+        count = rekey.rotate_configured(settings)
     except SecretKeyError as exc:
         LOG.error("%s", exc)
         return 1
-    finally:
-        db.dispose()
     print(f"sealed {count} secret(s) under the first key")
     return 0
 
@@ -139,23 +130,13 @@ def rotate_key(settings: settings_mod.Settings) -> int:
 def _check_keys(settings: settings_mod.Settings) -> None:
     """Refuse to serve when the keys cannot open what the database holds."""
     from vpnaas.db import rekey
-    from vpnaas.db.engine import Database
-    from vpnaas.db.secrets import Sealer, SecretKeyError
-    from vpnaas.db.tables import schema
-    from vpnaas.spec import catalog
+    from vpnaas.db.secrets import SecretKeyError
 
-    db = Database(settings.database_url, settings.pool)
     try:
-        sealer = Sealer.configured(settings.secret_keys, settings.secret_key_file)
-        with db.read() as conn:
-            clear = rekey.check_keys(conn, schema(), catalog(), sealer)
+        rekey.check_configured(settings)
     except SecretKeyError as exc:
         LOG.error("cannot serve: %s", exc)
         sys.exit(1)
-    finally:
-        db.dispose()
-    if clear and sealer.enabled:
-        LOG.warning("%s secret(s) are stored in clear: run `vpnaas db rotate-key`", clear)
 
 
 def _seed(settings: settings_mod.Settings) -> None:

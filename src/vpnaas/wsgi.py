@@ -10,6 +10,7 @@ import threading
 from typing import Any
 
 from vpnaas.app import Application, create_app
+from vpnaas.db.rekey import check_configured
 from vpnaas.settings import load
 
 __all__ = ["from_environment", "make_application"]
@@ -22,9 +23,12 @@ def from_environment() -> Application:
 
 
 def make_application() -> Application:
-    """The app for any WSGI server (uWSGI, gunicorn, mod_wsgi)."""
+    """The app for any WSGI server (uWSGI, gunicorn, mod_wsgi); refuses
+    (``SecretKeyError``) keys that do not open the stored secrets."""
     files = [f for f in os.environ.get("VPNAAS_CONFIG_FILE", "").split(",") if f]
-    return create_app(load(files))
+    settings = load(files)
+    check_configured(settings)
+    return create_app(settings)
 
 
 class _Lazy:

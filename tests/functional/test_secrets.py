@@ -11,6 +11,7 @@ from falcon import testing
 
 from tests.support import matrix
 from tests.support.keystone import render_ini
+from vpnaas import wsgi
 from vpnaas.app import Application, create_app
 from vpnaas.cli import main
 from vpnaas.db.secrets import Sealer, SecretKeyError, generate_key, sealed_length
@@ -236,3 +237,16 @@ def test_the_sealed_column_fits_the_longest_psk() -> None:
     assert len(token) == sealed_length(255)
     column = schema().table(catalog()["ipsec_site_connection"]).c.psk_sealed
     assert column.type.length == sealed_length(255)  # type: ignore[attr-defined]
+
+
+def test_the_wsgi_application_refuses_keys_that_open_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api, base = _world(tmp_path, [generate_key()])
+    _connect(api, base, PSK)
+    api.app.db.dispose()
+    _reopen(tmp_path, [generate_key()]).app.db.dispose()  # writes reopen.conf
+    monkeypatch.setenv("VPNAAS_CONFIG_FILE", str(tmp_path / "reopen.conf"))
+    with pytest.raises(SecretKeyError, match="cannot be decrypted") as refused:
+        wsgi.make_application()
+    assert PSK not in str(refused.value)

@@ -4,16 +4,21 @@ first key (``vpnaas db rotate-key``)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from vpnaas.db.engine import Database
 from vpnaas.db.secrets import Sealer, SecretKeyError
-from vpnaas.db.tables import Schema
-from vpnaas.spec import Catalog, Field, Resource
+from vpnaas.db.tables import Schema, schema
+from vpnaas.settings import Settings
+from vpnaas.spec import Catalog, Field, Resource, catalog
 
-__all__ = ["check_keys", "forget_old_values", "rotate"]
+__all__ = ["check_configured", "check_keys", "forget_old_values", "rotate", "rotate_configured"]
+
+LOG = logging.getLogger(__name__)
 
 
 def _secrets(cat: Catalog) -> Iterator[tuple[Resource, Field]]:
@@ -80,6 +85,39 @@ def forget_old_values(engine: Engine) -> None:
         raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
     finally:
         raw.close()
+
+
+def check_configured(settings: Settings) -> None:
+    """:func:`check_keys` with the keys and database of ``settings`` (start-up
+    of ``vpnaas serve`` and of the WSGI application); warns about secrets
+    still stored in clear when a key is set.
+
+    Raises:
+        SecretKeyError: as :func:`check_keys`, or a malformed key.
+    """
+    sealer = Sealer.configured(settings.secret_keys, settings.secret_key_file)
+    db = Database(settings.database_url, settings.pool)
+    try:
+        with db.read() as conn:
+            clear = check_keys(conn, schema(), catalog(), sealer)
+    finally:
+        db.dispose()
+    if clear and sealer.enabled:
+        LOG.warning("%s secret(s) are stored in clear: run `vpnaas db rotate-key`", clear)
+
+
+def rotate_configured(settings: Settings) -> int:
+    """:func:`rotate` in one transaction with the keys and database of
+    ``settings``, then :func:`forget_old_values`."""
+    sealer = Sealer.configured(settings.secret_keys, settings.secret_key_file)
+    db = Database(settings.database_url, settings.pool)
+    try:
+        with db.write() as conn:
+            count = rotate(conn, schema(), catalog(), sealer)
+        forget_old_values(db.engine)
+    finally:
+        db.dispose()
+    return count
 
 
 def _value(sealer: Sealer, stored: tuple[object, ...]) -> str:
