@@ -190,7 +190,10 @@ class Repo:
 
     def value(self, res: Resource, obj_id: str, column: str) -> Any:
         """One column of the object ``obj_id`` (None if there is none): for
-        rules that need a single stored value, not the whole object."""
+        rules that need a single stored value, not the whole object. Not for
+        a secret: its column is empty when sealed (read it with ``get``)."""
+        fld = res.by_name.get(column)
+        assert fld is None or not fld.secret, f"{column} is sealed: read it with get()"
         table = self.schema.table(res)
         stmt = self.prepared(
             ("value", res.member, column),
