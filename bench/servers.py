@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,17 +18,12 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.support.net import LOOPBACK, free_port
+
 __all__ = ["HOST", "Process", "free_port", "memory_of", "vpnaas_command"]
 
-HOST = "127.0.0.1"
+HOST = LOOPBACK
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def vpnaas_command(db: Path, port: int, workers: int) -> list[str]:

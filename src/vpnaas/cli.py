@@ -19,6 +19,8 @@ __all__ = ["main"]
 LOG = logging.getLogger("vpnaas")
 SERVE_ENV = "VPNAAS_SERVE"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+#: what ``vpnaas --help`` prints first: plain text for a terminal, no markup
+DESCRIPTION = "The OpenStack VPNaaS v2.0 API server and its administration commands."
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -41,7 +43,7 @@ def _positive(text: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vpnaas", description=__doc__)
+    parser = argparse.ArgumentParser(prog="vpnaas", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the API server (granian, WSGI)")
     _common(serve)
@@ -58,10 +60,16 @@ def _parser() -> argparse.ArgumentParser:
     db.add_argument(
         "action",
         choices=["upgrade", "check", "downgrade", "current", "generate-key", "rotate-key"],
+        help="upgrade: migrate to this release and seed; check: compare the schema "
+        "with this release; downgrade: step back one migration; current: print the "
+        "revision; generate-key: print a new secret key; rotate-key: re-encrypt every "
+        "secret under the first key",
     )
     _common(db)
     pol = sub.add_parser("policy", help="policy helpers")
-    pol.add_argument("action", choices=["sample"])
+    pol.add_argument(
+        "action", choices=["sample"], help="sample: print every default rule, commented out"
+    )
     return parser
 
 

@@ -1,7 +1,8 @@
 """The real ``openstack`` CLI, as a subprocess, against a real ``vpnaas serve``.
 
-Every ``openstack vpn …`` command and option of ``clients.md`` §2, with
-routers, subnets, services, policies and endpoint groups named **by name**.
+Every ``openstack vpn …`` command and option the CLI has
+(``docs/api/clients.md`` §openstack-cli), with routers, subnets, services,
+policies and endpoint groups named **by name**.
 The newest python-openstackclient runs everything except ``--lifetime`` and
 ``--dpd``: every release that ships ``openstack vpn`` (10.2.0 to 10.5.0) hands
 osc-lib's ``MultiKeyValueAction`` list to a validator expecting a dict and
@@ -75,7 +76,7 @@ class CliTopology:
 
 @pytest.fixture(scope="module")
 def topo(osc: Osc, vpnaas_server: ServerProcess) -> Iterator[CliTopology]:
-    """Built with the CLI itself (``topology.md`` §6.3): network, two subnets,
+    """Built with the CLI itself (``docs/api/clients.md`` §openstack-cli): network, two subnets,
     two routers with a gateway on ``public``, one subnet on each."""
     names = {k: unique(k) for k in ("net", "sub", "sub2", "rtr", "rtr2")}
     third = uuid.uuid4().int % 200 + 10
@@ -320,7 +321,7 @@ def test_vpn_service_commands(osc: Osc, topo: CliTopology) -> None:
         "--disable",
         "-f", "json",
     )  # fmt: skip
-    # topology.md §6.2: subnet then router resolved by name, then the POST
+    # docs/api/clients.md §openstack-cli: subnet then router resolved by name, then the POST
     paths = [(r.method, r.path.split("?")[0]) for r in wire(osc).requests[-6:]]
     assert ("GET", f"/v2.0/subnets/{topo.subnet}") in paths
     assert ("GET", f"/v2.0/routers/{topo.router}") in paths
@@ -695,7 +696,7 @@ def test_duplicate_names_are_refused_client_side(osc: Osc) -> None:
 def test_router_protection_while_service_exists(
     osc: Osc, topo: CliTopology, vpn: VpnObjects
 ) -> None:
-    """topology.md §6.3/§6.4 through the CLI: the router, its gateway and the
+    """docs/api/routers.md §vpn-protection through the CLI: the router, its gateway and the
     service's subnet are held by the VPN service."""
     res = osc.fails("router", "unset", "--external-gateway", topo.router)
     assert f"Router {topo.router_id} is currently used by VPN service" in res.output

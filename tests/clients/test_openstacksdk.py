@@ -3,7 +3,7 @@
 Every VPN resource through its whole life (create, get, find by name and by
 id, list with the filters the SDK declares, update including partial
 ``lifetime``/``dpd``, delete in dependency order), the core topology the
-services need, and the errors the SDK surfaces (``clients.md`` §1).
+services need, and the errors the SDK surfaces (``docs/api/clients.md`` §openstacksdk).
 """
 
 from __future__ import annotations
@@ -515,8 +515,8 @@ def test_endpoint_group_lifecycle(conn: Any, topo: Topology, member: Identity) -
 
 
 def test_endpoint_group_type_filter(conn: Any, topo: Topology) -> None:
-    """The SDK sends its ``type`` query as ``endpoint_type`` (clients.md §1.2);
-    resources.md §4 recommends honouring it as an alias of ``type``."""
+    """The SDK sends its ``type`` query as ``endpoint_type``, an alias of
+    ``type`` (docs/api/endpoint-groups.md §filters)."""
     name = unique("epg-type")
     cidr = conn.network.create_vpn_endpoint_group(name=name, type="cidr", endpoints=["10.6.0.0/24"])
     sub = conn.network.create_vpn_endpoint_group(

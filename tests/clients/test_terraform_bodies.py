@@ -1,7 +1,7 @@
 """Terraform's openstack provider (gophercloud) replayed on the wire.
 
 The request bodies its five ``openstack_vpnaas_*`` resources send
-(``clients.md`` §5): the owner as ``tenant_id``, empty values omitted
+(``docs/api/clients.md`` §terraform): the owner as ``tenant_id``, empty values omitted
 (``omitempty``), ``admin_state_up`` always on service and connection create,
 ``dpd: {}`` and ``lifetime: {}`` when the block is absent, ``value_specs``
 merged into the body as strings. Then what it reads back (JSON types

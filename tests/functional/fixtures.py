@@ -20,6 +20,7 @@ import tempfile
 import uuid
 from typing import Any, ClassVar
 
+from falcon import testing
 from gabbi import fixture
 
 from tests.support import databases
@@ -34,6 +35,7 @@ __all__ = [
     "ConfiguredFixture",
     "LegacyCryptoFixture",
     "PendingFixture",
+    "TopologyFixture",
     "current_app",
 ]
 
@@ -119,3 +121,86 @@ class ConfiguredFixture(APIFixture):
         "filter_validation": False,
         "network_link_prefix": "https://vpn.example.org/network",
     }
+
+
+class TopologyFixture(fixture.GabbiFixture):  # type: ignore[misc]
+    """The usual topology a VPN story stands on, built through the API.
+
+    List it after the fixture that starts the server
+    (``fixtures: [APIFixture, TopologyFixture]``). Project A gets a network
+    with an IPv4 and an IPv6 subnet on a router whose gateway is on the
+    seeded external network, and a third subnet no router reaches; project
+    B gets a router of its own::
+
+        public (external, seeded): 172.24.4.0/24, 2001:db8:24::/64
+              |                                      |
+              | gateway: ROUTER_V4_IP, ROUTER_V6_IP  | gateway
+          ROUTER_ID "router" (A)                 B_ROUTER_ID "b-router" (B)
+              |            |                         |
+          SUBNET_ID    SUBNET_V6_ID              B_SUBNET_ID 10.20.0.0/24
+          10.10.0.0/24 2001:db8:c::/64           on B_NETWORK_ID "b-net"
+              |            |
+          NETWORK_ID "net" ---- SUBNET_DETACHED_ID 10.13.0.0/24 (no router)
+
+    Every name above is exported as ``$ENVIRON['<NAME>']``. Stories that
+    test building routers (``routers.yaml``, ``router-interfaces.yaml``)
+    build their own.
+    """
+
+    def start_fixture(self) -> None:
+        client = testing.TestClient(current_app())
+        a, b = os.environ["PROJECT_A"], os.environ["PROJECT_B"]
+        ids = {"NETWORK_ID": _make(client, a, "network", {"name": "net"})}
+        for name, version, cidr in (
+            ("SUBNET_ID", 4, "10.10.0.0/24"),
+            ("SUBNET_V6_ID", 6, "2001:db8:c::/64"),
+            ("SUBNET_DETACHED_ID", 4, "10.13.0.0/24"),
+        ):
+            body = {"network_id": ids["NETWORK_ID"], "ip_version": version, "cidr": cidr}
+            ids[name] = _make(client, a, "subnet", {"name": name.lower()[:-3], **body})
+        ids["ROUTER_ID"], gateway = _router(client, a, "router")
+        ids["ROUTER_V4_IP"], ids["ROUTER_V6_IP"] = (ip["ip_address"] for ip in gateway)
+        for name in ("SUBNET_ID", "SUBNET_V6_ID"):
+            _attach(client, a, ids["ROUTER_ID"], ids[name])
+        ids["B_NETWORK_ID"] = _make(client, b, "network", {"name": "b-net"})
+        ids["B_SUBNET_ID"] = _make(
+            client,
+            b,
+            "subnet",
+            {"network_id": ids["B_NETWORK_ID"], "ip_version": 4, "cidr": "10.20.0.0/24"},
+        )
+        ids["B_ROUTER_ID"], _ = _router(client, b, "b-router")
+        _attach(client, b, ids["B_ROUTER_ID"], ids["B_SUBNET_ID"])
+        os.environ.update(ids)
+
+    def stop_fixture(self) -> None:
+        """Nothing to undo: the server fixture drops the whole database."""
+
+
+def _call(
+    client: testing.TestClient, method: str, project: str, path: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    result = client.simulate_request(method, path, json=body, headers={"X-Project-Id": project})
+    assert result.status_code in (200, 201), (path, result.text)
+    found: dict[str, Any] = result.json
+    return found
+
+
+def _make(client: testing.TestClient, project: str, member: str, body: dict[str, Any]) -> str:
+    made = _call(client, "POST", project, f"/v2.0/{member}s", {member: body})
+    return str(made[member]["id"])
+
+
+def _router(
+    client: testing.TestClient, project: str, name: str
+) -> tuple[str, list[dict[str, str]]]:
+    """A router with a gateway on the public network: its id and addresses."""
+    gateway = {"network_id": os.environ["PUBLIC_NETWORK_ID"]}
+    body = {"router": {"name": name, "external_gateway_info": gateway}}
+    router = _call(client, "POST", project, "/v2.0/routers", body)["router"]
+    return str(router["id"]), router["external_gateway_info"]["external_fixed_ips"]
+
+
+def _attach(client: testing.TestClient, project: str, router_id: str, subnet_id: str) -> None:
+    path = f"/v2.0/routers/{router_id}/add_router_interface"
+    _call(client, "PUT", project, path, {"subnet_id": subnet_id})

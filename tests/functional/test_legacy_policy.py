@@ -1,5 +1,5 @@
 """``[oslo_policy] enforce_new_defaults = False``: the deprecated legacy rules
-apply too (policy.md §3): any authenticated user may create, and the owner
+apply too (``docs/api/policy.md`` §legacy): any authenticated user may create, and the owner
 may read whatever its roles."""
 
 from __future__ import annotations

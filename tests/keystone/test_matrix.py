@@ -17,7 +17,7 @@ from tests.support.keystone import Accounts, Keystone
 
 pytestmark = pytest.mark.slow
 
-#: what keystonemiddleware answers without a valid token (behaviour.md §4)
+#: what keystonemiddleware answers without a valid token (docs/api/common.md §identity)
 UNAUTHORIZED = {
     "error": {
         "code": 401,
@@ -101,7 +101,7 @@ def test_invalid_token_is_401(
     world: matrix.World, keystone: Keystone, expired: str, resource: str, credential: str
 ) -> None:
     """List, show, create, update and delete: 401 from keystonemiddleware,
-    before vpnaas sees the request (behaviour.md §4, §11)."""
+    before vpnaas sees the request (docs/api/common.md §identity)."""
     kind = matrix.KINDS[resource]
     headers = _credentials(keystone, expired)[credential]
     member = f"{kind.path}/{world.objects[resource]}"

@@ -31,7 +31,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -43,6 +42,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.pool import NullPool
+
+from tests.support.net import free_port
 
 __all__ = [
     "COLLATION_ENV",
@@ -61,7 +62,6 @@ __all__ = [
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "db-server"
 KINDS = ("postgresql", "mariadb")
 COLLATION_ENV = "VPNAAS_TEST_DATABASE_COLLATION"
-LOOPBACK = "127.0.0.1"
 MYSQL_DEFAULT_COLLATION = "utf8mb4_bin"
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -79,14 +79,6 @@ class DatabaseServer:
 
     def stop(self) -> None:
         stop_server(self.kind, self.directory)
-
-
-def free_port() -> int:
-    """A TCP port on the loopback address that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _check_kind(kind: str) -> None:

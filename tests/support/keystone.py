@@ -41,7 +41,6 @@ import pwd
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -54,6 +53,7 @@ from typing import Any
 import httpx
 
 from tests.support import venvs
+from tests.support.net import LOOPBACK, free_port
 
 __all__ = [
     "DEFAULT_DOMAIN",
@@ -72,7 +72,6 @@ __all__ = [
     "running_keystone",
 ]
 
-LOOPBACK = "127.0.0.1"
 REPO = Path(__file__).resolve().parents[2]
 REGION = "RegionOne"
 DEFAULT_DOMAIN = "default"
@@ -139,13 +138,6 @@ def _tail(path: Path, lines: int = 40) -> str:
     except OSError:
         return f"({path} unreadable)"
     return "\n".join(text.splitlines()[-lines:])
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 # --------------------------------------------------------------------- resources
@@ -296,7 +288,7 @@ class Keystone:
         self.venv = venv or default_venv()
         self._own_workdir = workdir is None
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="vpnaas-keystone-"))
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.template = template
         self.admin_password = secrets.token_urlsafe(16)
         self.token_expiration = token_expiration

@@ -20,20 +20,20 @@ Targets:
 * ``own``      — project A's object; for ``create`` a body for project A
   (``project_id`` given) naming A's objects;
 * ``ref``      — ``create`` only: a body in the caller's own project naming
-  project A's objects (``policy.md`` §4 "references ... with the caller's
-  scope", §5 admin acting across projects);
+  project A's objects (``docs/api/policy.md`` §references: looked up in
+  the caller's scope; an admin acts across projects);
 * ``external`` — the seeded external network / its IPv4 subnet (for
   ``create``: a subnet on the external network);
 * ``gateway``  — the gateway port of A's router (project ``""``).
 
-Expectations come from the spec: ``policy.md`` §3-§5, ``behaviour.md``
-§6-§11, ``topology.md`` §3.1, §5. :func:`build` creates the objects as the
-owner: a network with a subnet, a router with its gateway on the external
-network and an interface on the subnet, an IKE and an IPsec policy, a VPN
-service, a local (``subnet``) and a peer (``cidr``) endpoint group and a
-connection. ``update`` and ``delete`` rows on ``own`` act on a fresh object
-made for the row (a "victim"), so rows are independent of each other and of
-their order.
+Expectations come from ``docs/api/policy.md`` §rules, §legacy, §visibility,
+§not-found, §references, §scope, §outcomes and ``docs/api/ports.md``
+§read-only. :func:`build` creates the objects as the owner: a network with a
+subnet, a router with its gateway on the external network and an interface on
+the subnet, an IKE and an IPsec policy, a VPN service, a local (``subnet``)
+and a peer (``cidr``) endpoint group and a connection. ``update`` and
+``delete`` rows on ``own`` act on a fresh object made for the row (a
+"victim"), so rows are independent of each other and of their order.
 
 A row whose ``known`` is set is a disagreement between vpnaas and the spec:
 it is written as the spec says and runs as a strict ``xfail`` with the
@@ -154,19 +154,19 @@ HNF = "HTTPNotFound"
 BAD = "HTTPBadRequest"
 NOT_ALLOWED = "HTTPMethodNotAllowed"
 PNF = "PortNotFound"
-#: behaviour.md §11 says "InvalidScope-derived 403": neutron.policy.enforce
+#: a token of the wrong scope (docs/api/policy.md §scope): neutron.policy.enforce
 #: re-raises oslo.policy's InvalidScope, so the wire type is ``InvalidScope``.
 SCOPE = "InvalidScope"
 
 
 def _system(res: str, *, target: str = "own", ops: tuple[str, ...] = OPS) -> list[Row]:
     """A system-scoped token: 403 on every project-scoped rule
-    (policy.md §3 table; behaviour.md §11)."""
+    (docs/api/policy.md §scope, §outcomes)."""
     return [Row(res, SYSTEM, op, 403, SCOPE, target=target) for op in ops]
 
 
 def _vpn(res: str) -> list[Row]:
-    """policy.md §3 (new defaults), §4; behaviour.md §6, §7, §9-§11."""
+    """docs/api/policy.md §rules (new defaults), §not-found, §outcomes."""
     nf = KINDS[res].not_found
     return [
         Row(res, OWNER, LIST, 200, sees=True),
@@ -198,7 +198,8 @@ def _vpn(res: str) -> list[Row]:
 
 def _vpn_references() -> list[Row]:
     """A create in the caller's own project naming project A's objects
-    (policy.md §4, §5; validation.md §3 step 4, §4 step 3, §5.1-§5.3)."""
+    (docs/api/policy.md §references; docs/api/vpn-services.md §create,
+    docs/api/endpoint-groups.md §create, docs/api/ipsec-site-connections.md §create)."""
     return [
         Row("vpnservice", OTHER, CREATE, 404, "RouterNotFound", target="ref"),
         Row("vpnservice", ADMIN, CREATE, 201, target="ref"),
@@ -211,15 +212,15 @@ def _vpn_references() -> list[Row]:
             target="ref",
         ),
         Row("endpoint_group", ADMIN, CREATE, 201, target="ref"),
-        # the driver loads the IPsec policy first (validation.md §5.2)
+        # the IPsec policy is looked up first (docs/api/ipsec-site-connections.md §create)
         Row("ipsec_site_connection", OTHER, CREATE, 404, "IPsecPolicyNotFound", target="ref"),
         Row("ipsec_site_connection", ADMIN, CREATE, 201, target="ref"),
     ]
 
 
 def _topology(res: str) -> list[Row]:
-    """Networks, subnets, routers of project A (topology.md §5, Neutron's
-    secure-RBAC reader rules: a project reader sees, a denied write on a
+    """Networks, subnets, routers of project A (docs/api/policy.md §rules,
+    Neutron's secure-RBAC reader rules: a project reader sees, a denied write on a
     visible object is 403)."""
     nf = KINDS[res].not_found
     return [
@@ -249,8 +250,9 @@ def _topology(res: str) -> list[Row]:
 
 def _external(res: str) -> list[Row]:
     """The seeded external network and its subnet: everyone reads them, only
-    an admin writes (topology.md §1.4, §5). The admin's delete is left out:
-    it would take the external network away (or 409 on its gateway ports)."""
+    an admin writes (docs/api/policy.md §attribute-rules, §outcomes). The
+    admin's delete is left out: it would take the external network away (or
+    409 on its gateway ports)."""
     rows = []
     for actor in (OWNER, READER, OTHER):
         rows += [
@@ -270,7 +272,7 @@ def _external(res: str) -> list[Row]:
 
 def _subnet_references() -> list[Row]:
     """Subnet create naming a network the caller does not own
-    (topology.md §2.4 step 10, §5 "create subnet")."""
+    (docs/api/subnets.md §create)."""
     return [
         Row("subnet", OTHER, CREATE, 404, "NetworkNotFound", target="ref"),
         Row("subnet", ADMIN, CREATE, 201, target="ref"),
@@ -281,9 +283,10 @@ def _subnet_references() -> list[Row]:
 
 
 def _ports() -> list[Row]:
-    """Ports are read-only (topology.md §3.1: writes 405); a non-admin sees
+    """Ports are read-only (docs/api/ports.md §read-only: writes 405); a non-admin sees
     the ports of its project and those on its networks, so the gateway port
-    (project ``""`` on the admin's network) only the admin (§3.2)."""
+    (project ``""`` on the admin's network) only the admin
+    (``docs/api/ports.md`` §visibility)."""
     rows = []
     for actor, visible in ((OWNER, True), (READER, True), (OTHER, False), (ADMIN, True)):
         show = Row("port", actor, SHOW, 200) if visible else Row("port", actor, SHOW, 404, PNF)
@@ -613,7 +616,7 @@ def _error(got: testing.Result, status: int, error: str, message: str | None = N
 def run_policy_override(world: World, policy: PolicyFile) -> None:
     """``policy.yaml`` edits take effect on the next request (no restart), the
     list cache never serves a stale authorization, and a rule that allows GET
-    but not PUT/DELETE answers 403 rather than 404 (behaviour.md §9-§11)."""
+    but not PUT/DELETE answers 403 rather than 404 (docs/api/policy.md §not-found)."""
     ike = KINDS["ikepolicy"]
     policy.write({})
     first = world.make("ikepolicy")

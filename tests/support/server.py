@@ -19,7 +19,6 @@ import http.server
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -31,6 +30,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tests.support.net import LOOPBACK, free_port
 
 __all__ = [
     "HOSTS",
@@ -44,7 +45,6 @@ __all__ = [
     "start_server",
 ]
 
-LOOPBACK = "127.0.0.1"
 
 #: Peer host names resolved from the server's private hosts file.
 HOSTS = "198.51.100.7 peer.example.test\n2001:db8:77::7 peer6.example.test\n"
@@ -69,14 +69,6 @@ class Response:
         err = self.body.get("NeutronError") if isinstance(self.body, dict) else None
         assert isinstance(err, dict), f"no NeutronError in {self.status} {self.body!r}"
         return err
-
-
-def free_port() -> int:
-    """A TCP port on the loopback address nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _write_config(path: Path, config: Config) -> None:

@@ -1,9 +1,10 @@
 """Request bodies: parse, check the envelope, apply defaults, convert, validate.
 
-The steps and their order are Neutron's (``behaviour.md`` §3, §5, §9): the
-envelope, the owner, unknown attributes, defaults / required / read-only,
-then each attribute's converter and validator in declaration order. Every
-failure is a 400 with Neutron's wording; nothing here touches the database.
+The steps and their order are Neutron's (``docs/api/common.md`` §bodies,
+§create, §update): the envelope, the owner, unknown attributes, defaults /
+required / read-only, then each attribute's converter and validator in
+declaration order. Every failure is a 400 with Neutron's wording; nothing here
+touches the database.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ __all__ = ["Prepared", "load_json", "prepare_create", "prepare_update"]
 class Prepared:
     """A checked body: converted ``values`` (wire names) and, for composite
     attributes, the client's own sub-values to echo in the response
-    (``resources.md`` §1.1: the reference answers ``"2000"`` as sent)."""
+    (``docs/api/common.md`` §composites: ``"2000"`` is answered as sent)."""
 
     values: dict[str, Any]
     echo: dict[str, dict[str, Any]]
@@ -81,7 +82,7 @@ def unwrap(res: Resource, doc: Any) -> dict[str, Any]:
 
 
 def _owner(res: Resource, ctx: RequestContext, item: dict[str, Any]) -> str:
-    """Settle ``project_id``/``tenant_id`` (``behaviour.md`` §5 step 2); the
+    """Settle ``project_id``/``tenant_id`` (``docs/api/common.md`` §owner); the
     name the client used, for messages about its value."""
     has_project, has_tenant = OWNER in item, OWNER_ALIAS in item
     given = OWNER_ALIAS if has_tenant and not has_project else OWNER

@@ -71,7 +71,7 @@ class Controller:
     # --- building blocks shared with the topology actions ------------------------
 
     def scope(self, ctx: RequestContext, res: Resource) -> Scope:
-        """The rows of ``res`` the caller may see (``policy.md`` §4)."""
+        """The rows of ``res`` the caller may see (``docs/api/policy.md`` §visibility)."""
         if ctx.unscoped or not res.owned:
             return Scope(None)
         custom = self.rules_for(res).visibility(ctx, self.schema, res)

@@ -43,7 +43,7 @@ def json_body(req: falcon.Request, limit: int) -> Any:
 
 
 def no_body(req: falcon.Request, limit: int) -> None:
-    """DELETE carries no body (``behaviour.md`` §3)."""
+    """DELETE carries no body (``docs/api/common.md`` §bodies)."""
     if read_body(req, limit).strip():
         raise errors.HTTPBadRequest(msg="Request body is not supported in DELETE.")
 

@@ -1,9 +1,10 @@
 """Query strings of list and show requests: ``fields``, filters, sorting, paging.
 
-Parsed against the resource's spec (``behaviour.md`` §7-§8): filters are the
-filterable attributes, repeated values mean OR, values go through the
-attribute's converter; ``sort_key``/``sort_dir`` come in pairs over sortable
-attributes; ``limit``/``marker``/``page_reverse`` select a page.
+Parsed against the resource's spec (``docs/api/common.md`` §filters, §fields,
+§sorting, §paging): filters are the filterable attributes, repeated values
+mean OR, values go through the attribute's converter;
+``sort_key``/``sort_dir`` come in pairs over sortable attributes;
+``limit``/``marker``/``page_reverse`` select a page.
 """
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ def links(
     limit: int,
     reverse: bool,
 ) -> list[dict[str, str]]:
-    """``<collection>_links`` for a page (``behaviour.md`` §8.3)."""
+    """``<collection>_links`` for a page (``docs/api/common.md`` §paging)."""
     kept = [(k, v) for k, v in params.pairs if k not in ("marker", "page_reverse")]
     out: list[dict[str, str]] = []
     short = len(page) < limit

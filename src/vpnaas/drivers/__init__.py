@@ -70,9 +70,9 @@ class NullDriver:
     """No tunnels: services and connections leave ``PENDING_*`` for ``DOWN``.
 
     Without a data plane nothing is ever up, so nothing is reported
-    ``ACTIVE`` (DESIGN.md). With ``settle=False`` they stay pending, as on a
-    reference server without agents (updates are then refused with
-    ``VPNStateInvalidToUpdate``).
+    ``ACTIVE`` (``docs/api/vpn-services.md`` §status). With ``settle=False``
+    they stay pending, as on a reference server without agents (updates are
+    then refused with ``VPNStateInvalidToUpdate``).
     """
 
     def __init__(self, status: StatusWriter, *, settle: bool = True) -> None:

@@ -1,4 +1,4 @@
-"""Default policy rules, derived from the spec (``policy.md``).
+"""Default policy rules, derived from the spec (``docs/api/policy.md`` §rules).
 
 Every resource gets ``create_/get_/update_/delete_<member>`` with the check
 string its :class:`~vpnaas.spec.resource.Policy` names, ``scope_types =

@@ -2,7 +2,8 @@
 
 ``cidr`` endpoints must be CIDRs, ``subnet`` endpoints ids of subnets the
 caller can see; ``network``, ``router`` and ``vlan`` endpoints are kept as
-given (``validation.md`` §4). A group used by a connection cannot be deleted.
+given (``docs/api/endpoint-groups.md`` §create). A group used by a connection
+cannot be deleted.
 """
 
 from __future__ import annotations

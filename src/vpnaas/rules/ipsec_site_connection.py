@@ -1,13 +1,14 @@
 """IPsec site connections: every cross-resource rule, in the reference's order.
 
-Create (``validation.md`` §5): the service must exist, then the IPsec policy
-(``ah-esp`` refused), the service and IKE policy as the caller sees them; the
-service's subnet picks legacy mode (``peer_cidrs``) or endpoint-group mode
-(a local ``subnet`` group on the service's router, a peer ``cidr`` group);
-both sides must share one IP version; DPD timeout must exceed the interval;
-the MTU must suit the local IP version; a peer host name is resolved and the
-router's gateway must have an address of the peer's version. Update (§6)
-re-checks the merged values, then refuses pending connections.
+Create (``docs/api/ipsec-site-connections.md`` §create): the service must
+exist, then the IPsec policy (``ah-esp`` refused), the service and IKE policy
+as the caller sees them; the service's subnet picks legacy mode
+(``peer_cidrs``) or endpoint-group mode (a local ``subnet`` group on the
+service's router, a peer ``cidr`` group); both sides must share one IP
+version; DPD timeout must exceed the interval; the MTU must suit the local IP
+version; a peer host name is resolved and the router's gateway must have an
+address of the peer's version. Update (§update) re-checks the merged values,
+then refuses pending connections.
 """
 
 from __future__ import annotations

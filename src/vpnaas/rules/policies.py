@@ -1,7 +1,7 @@
 """IKE and IPsec policies: no semantic checks on create; in use means frozen.
 
-A policy used by any connection (of any project) can be neither updated,
-even by an empty body, nor deleted (``validation.md`` §1-§2).
+A policy used by any connection (of any project) can be neither updated, even
+by an empty body, nor deleted (``docs/api/ike-policies.md`` §update, §delete).
 """
 
 from __future__ import annotations

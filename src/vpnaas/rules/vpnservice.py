@@ -4,7 +4,7 @@ On create the router must exist for the caller and have an external gateway,
 the subnet (if any) must be attached to it, and the service records the
 gateway's first IPv4 and IPv6 address. Updates are refused while the service
 is pending; a service with connections cannot be deleted
-(``validation.md`` §3).
+(``docs/api/vpn-services.md`` §create, §update, §delete).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""``add_router_interface`` and ``remove_router_interface`` (``topology.md``
-§4.4, §4.5), including the VPN protections of §4.7."""
+"""``add_router_interface`` and ``remove_router_interface``
+(``docs/api/routers.md`` §add-interface, §remove-interface), including the
+VPN protections of §vpn-protection."""
 
 from __future__ import annotations
 

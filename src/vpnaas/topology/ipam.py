@@ -1,6 +1,6 @@
-"""Address arithmetic for subnets: default gateways, allocation pools, the
-next free address (``topology.md`` §2.5, §4.3). Pure functions; the errors
-they raise are Neutron's."""
+"""Address arithmetic for subnets: default gateways, allocation pools, the next
+free address (``docs/api/subnets.md`` §gateway, §pools). Pure functions; the
+errors they raise are Neutron's."""
 
 from __future__ import annotations
 

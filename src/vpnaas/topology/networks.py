@@ -1,5 +1,5 @@
 """Networks: visibility, MTU, the external flag and what blocks a delete
-(``topology.md`` §1)."""
+(``docs/api/networks.md`` §create, §update, §delete)."""
 
 from __future__ import annotations
 

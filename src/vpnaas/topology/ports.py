@@ -1,9 +1,9 @@
 """Ports: read-only over the API, created and removed by router actions.
 
-A non-admin sees the ports of its project and every port on a network it
-owns (``topology.md`` §3). Addresses are unique per subnet (a constraint of
-the ``ports_fixed_ips`` table), so two concurrent allocations of one address
-cannot both succeed.
+A non-admin sees the ports of its project and every port on a network it owns
+(``docs/api/ports.md`` §visibility). Addresses are unique per subnet (a
+constraint of the ``ports_fixed_ips`` table), so two concurrent allocations of
+one address cannot both succeed.
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ def gateway_ips(env: RuleEnv, router_id: str) -> list[str]:
 
 def subnet_on_router(env: RuleEnv, router_id: str, subnet_id: str) -> bool:
     """Whether a port the caller may see, with ``device_id`` the router, has an
-    address on the subnet (``validation.md`` §3 step 5)."""
+    address on the subnet (``docs/api/vpn-services.md`` §create)."""
     port_res = env.res("port")
     ports = env.table("port")
     fixed = _fixed_ips(env)
@@ -81,8 +81,9 @@ def ip_version(address_or_cidr: str) -> int:
 
 
 def refuse_if_in_endpoint_group(env: RuleEnv, subnet_id: str) -> None:
-    """A subnet named by a ``subnet`` endpoint group cannot go (``topology.md``
-    §2.8: the reference reports the VPN callback's failure as ``SubnetInUse``)."""
+    """A subnet named by a ``subnet`` endpoint group cannot go
+    (``docs/api/subnets.md`` §delete: the reference reports the VPN
+    callback's failure as ``SubnetInUse``)."""
     groups = env.table("endpoint_group")
     endpoints = env.schema.children[("endpoint_group", "endpoints")]
     row = env.repo.conn.execute(

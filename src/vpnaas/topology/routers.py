@@ -1,6 +1,6 @@
 """Routers: the external gateway (a port with addresses on an external
-network) and what blocks its removal (``topology.md`` §4.2, §4.3, §4.6,
-§4.7)."""
+network) and what blocks its removal (``docs/api/routers.md`` §gateway,
+§delete, §vpn-protection)."""
 
 from __future__ import annotations
 

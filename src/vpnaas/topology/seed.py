@@ -1,4 +1,5 @@
-"""The external network a fresh server starts with (``topology.md`` §0)."""
+"""The external network a fresh server starts with (``docs/api/networks.md``
+§seed)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Subnets: CIDR, gateway, allocation pools, IPv6 modes, overlap and what
-blocks a delete (``topology.md`` §2), in the reference's order."""
+"""Subnets: CIDR, gateway, allocation pools, IPv6 modes, overlap and what blocks
+a delete (``docs/api/subnets.md`` §create, §delete), in the reference's order."""
 
 from __future__ import annotations
 
