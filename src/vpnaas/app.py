@@ -110,4 +110,4 @@ def _authenticated(api: WSGIApp, settings: Settings, conf: Any, authorizer: Auth
         )
         return protected
     LOG.warning("authentication is off (auth_strategy = noauth): identity headers are trusted")
-    return NoAuth(api, authorizer)
+    return NoAuth(api, authorizer, settings.noauth_project_id)

@@ -24,8 +24,16 @@ _DEFAULT_OPTS = [
         "auth_strategy",
         default="noauth",
         choices=["noauth", "keystone"],
-        help="noauth trusts X-Project-Id/X-User-Id/X-Roles headers (no project "
-        "header means admin); keystone validates tokens with keystonemiddleware.",
+        help="noauth trusts X-Project-Id/X-User-Id/X-Roles headers; keystone "
+        "validates tokens with keystonemiddleware.",
+    ),
+    cfg.StrOpt(
+        "noauth_project_id",
+        default="admin",
+        help="noauth only: a request without any identity header acts in this "
+        "project with the admin role (so clients that cannot send headers, like "
+        "the openstack CLI, work). Empty: such a request is an admin without a "
+        "project, as one that sends an empty X-Project-Id.",
     ),
     cfg.HostAddressOpt("bind_host", default="127.0.0.1", help="Address to listen on."),
     cfg.PortOpt("bind_port", default=9696, help="Port to listen on."),
@@ -150,6 +158,7 @@ class Settings:
     database_url: str = DEFAULT_DATABASE
     pool: PoolOptions = field(default_factory=PoolOptions)
     auth_strategy: str = "noauth"
+    noauth_project_id: str | None = "admin"
     host: str = "127.0.0.1"
     port: int = 9696
     workers: int = 1
@@ -203,6 +212,7 @@ def load(config_files: Sequence[str] = (), **overrides: Any) -> Settings:
             connection_recycle_time=db.connection_recycle_time,
         ),
         auth_strategy=conf.auth_strategy,
+        noauth_project_id=conf.noauth_project_id or None,
         host=conf.bind_host,
         port=conf.bind_port,
         workers=conf.api_workers,
