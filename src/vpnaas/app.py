@@ -6,11 +6,15 @@ From the outside in:
    enable_proxy_headers_parsing`` is on: honour ``X-Forwarded-Proto`` and
    friends, so links carry the scheme the client used.
 2. ``RequestId``: every response gets ``x-openstack-request-id: req-<uuid>``.
-3. ``OpenPaths``: ``GET /`` (version discovery) skips authentication.
-4. Authentication: ``auth_token`` (keystonemiddleware) then ``KeystoneContext``
+3. ``Mount``: ``/healthcheck`` (oslo.middleware's healthcheck, see
+   :mod:`vpnaas.health`) and the console under ``/ui/`` (its own sessions,
+   see :mod:`vpnaas.ui`) are served beside the API, never through its
+   authentication.
+4. ``OpenPaths``: ``GET /`` (version discovery) skips authentication.
+5. Authentication: ``auth_token`` (keystonemiddleware) then ``KeystoneContext``
    in keystone mode, ``NoAuth`` in the embedded default; both leave a
    :class:`~vpnaas.context.RequestContext` in the environ.
-5. The Falcon application: routes derived from the catalog; every error is
+6. The Falcon application: routes derived from the catalog; every error is
    rendered as a NeutronError document there.
 """
 
@@ -30,6 +34,7 @@ from vpnaas.auth import KeystoneContext, NoAuth, OpenPaths, WSGIApp
 from vpnaas.db import tables
 from vpnaas.db.engine import Database
 from vpnaas.drivers import StatusWriter, make_driver
+from vpnaas.health import healthcheck_app
 from vpnaas.policy import Authorizer
 from vpnaas.rules import RuleOptions
 from vpnaas.rules.registry import vpn_rules
@@ -94,11 +99,27 @@ def create_app(settings: Settings, cat: Catalog | None = None) -> Application:
     add_interface_routes(api, controller, limits)
     wsgi: WSGIApp = _authenticated(api, settings, conf, authorizer)
     wsgi = OpenPaths(wsgi, api, ["/", ""])
+    wsgi = Mount(wsgi, {"/healthcheck": healthcheck_app(conf, db)})
     wsgi = RequestId(wsgi)
     conf.register_opts(http_proxy_to_wsgi.OPTS, group="oslo_middleware")
     if conf.oslo_middleware.enable_proxy_headers_parsing:
         wsgi = http_proxy_to_wsgi.HTTPProxyToWSGI(wsgi, conf)
     return Application(wsgi=wsgi, controller=controller, db=db)
+
+
+class Mount:
+    """Send a path and everything under it to another application."""
+
+    def __init__(self, app: WSGIApp, mounts: dict[str, WSGIApp]) -> None:
+        self.app = app
+        self.mounts = mounts
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        path = environ.get("PATH_INFO", "")
+        for prefix, mounted in self.mounts.items():
+            if path == prefix or path.startswith(prefix + "/"):
+                return mounted(environ, start_response)
+        return self.app(environ, start_response)
 
 
 def _authenticated(api: WSGIApp, settings: Settings, conf: Any, authorizer: Authorizer) -> WSGIApp:
