@@ -6,6 +6,7 @@ controller and every failure into a ``{"NeutronError": ...}`` document.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
@@ -56,6 +57,34 @@ def send_encoded(resp: falcon.Response, body: bytes, status: int = 200) -> None:
     resp.status = status
     resp.content_type = "application/json"
     resp.data = body
+
+
+def etag(body: bytes) -> str:
+    """A strong entity tag for ``body`` (quoted, as it goes on the wire)."""
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
+def matches(if_none_match: str | None, tag: str) -> bool:
+    """Whether an ``If-None-Match`` value names ``tag`` (weak or strong) or ``*``."""
+    if not if_none_match:
+        return False
+    for candidate in if_none_match.split(","):
+        candidate = candidate.strip().removeprefix("W/")
+        if candidate in (tag, "*"):
+            return True
+    return False
+
+
+def send_tagged(req: falcon.Request, resp: falcon.Response, body: bytes) -> None:
+    """Send an encoded read with its ``ETag``; 304 without a body when the
+    client already holds it (``If-None-Match``), so polling an unchanged
+    list costs no transfer."""
+    tag = etag(body)
+    resp.set_header("ETag", tag)
+    if matches(req.get_header("If-None-Match"), tag):
+        resp.status = 304
+        return
+    send_encoded(resp, body)
 
 
 def base_url(req: falcon.Request, link_prefix: str | None) -> str:
