@@ -42,6 +42,7 @@ from vpnaas.settings import Settings, new_conf
 from vpnaas.spec import Catalog, catalog
 from vpnaas.topology import topology_hooks, topology_rules
 from vpnaas.topology.interfaces import add_interface_routes
+from vpnaas.ui import create_console
 
 __all__ = ["Application", "create_app"]
 
@@ -99,7 +100,10 @@ def create_app(settings: Settings, cat: Catalog | None = None) -> Application:
     add_interface_routes(api, controller, limits)
     wsgi: WSGIApp = _authenticated(api, settings, conf, authorizer)
     wsgi = OpenPaths(wsgi, api, ["/", ""])
-    wsgi = Mount(wsgi, {"/healthcheck": healthcheck_app(conf, db)})
+    mounts = {"/healthcheck": healthcheck_app(conf, db)}
+    if settings.console.enabled:
+        mounts["/ui"] = create_console(controller, settings, api, _keystone_url(settings, conf))
+    wsgi = Mount(wsgi, mounts)
     wsgi = RequestId(wsgi)
     conf.register_opts(http_proxy_to_wsgi.OPTS, group="oslo_middleware")
     if conf.oslo_middleware.enable_proxy_headers_parsing:
@@ -120,6 +124,15 @@ class Mount:
             if path == prefix or path.startswith(prefix + "/"):
                 return mounted(environ, start_response)
         return self.app(environ, start_response)
+
+
+def _keystone_url(settings: Settings, conf: Any) -> str | None:
+    """Where the console logs users in: ``[console] auth_url``, else the
+    Keystone keystonemiddleware sends clients to."""
+    if settings.console.auth_url or settings.auth_strategy != "keystone":
+        return settings.console.auth_url
+    url = conf.keystone_authtoken.www_authenticate_uri
+    return str(url) if url else None
 
 
 def _authenticated(api: WSGIApp, settings: Settings, conf: Any, authorizer: Authorizer) -> WSGIApp:

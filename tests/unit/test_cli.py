@@ -30,7 +30,7 @@ def test_db_upgrade_check_downgrade(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "the database schema matches" in capsys.readouterr().out
     assert main(["db", "current", "--database-url", url]) == 0
     scripts = ScriptDirectory.from_config(migrate.config(create_engine(url)))
-    head = scripts.get_revision(scripts.get_current_head())
+    head = scripts.get_revision(scripts.get_current_head() or "")
     assert head is not None
     assert capsys.readouterr().out.strip() == head.revision
     assert main(["db", "downgrade", "--database-url", url]) == 0
