@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import Project, login, screenshot
 from tests.support.server import ServerProcess
@@ -21,6 +21,16 @@ from vpnaas.spec.vpn import ACTIVE, DOWN
 pytestmark = pytest.mark.slow
 
 CONNECTIONS = "v2.0/vpn/ipsec-site-connections"
+
+
+def set_status(server: ServerProcess, connection_id: str, status: str) -> None:
+    """Change a connection's status as a data-plane driver does (the null
+    driver never would), through the server's database."""
+    db = Database(f"sqlite:///{server.workdir / 'vpnaas.sqlite'}")
+    try:
+        StatusWriter(db, schema(), catalog()).set("ipsec_site_connection", connection_id, status)
+    finally:
+        db.dispose()
 
 
 def test_noauth_login_marks_every_page_and_logout_ends_the_session(
@@ -304,3 +314,62 @@ def test_a_reader_sees_no_write_buttons_and_forged_writes_are_403(
     stored = project.api("GET", f"{CONNECTIONS}/{conn['id']}")["ipsec_site_connection"]
     assert stored["name"] == "read-only"
     assert len(project.api("GET", CONNECTIONS)["ipsec_site_connections"]) == 1
+
+
+def test_without_javascript_the_form_works_by_keyboard(
+    browser: Browser, console_server: ServerProcess, project: Project
+) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        answer = page.goto(console_server.url + "ui/login")
+        assert answer is not None
+        assert answer.headers["content-security-policy"].startswith("default-src 'self'")
+        page.keyboard.press("Tab")  # the skip link first
+        page.focus("#project")
+        page.keyboard.type(project.id)
+        page.keyboard.press("Tab")
+        page.keyboard.press("Control+A")
+        page.keyboard.type("member")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/ui/connections")
+        assert page.locator("script:not([src])").count() == 0
+        page.get_by_role("link", name="New connection").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/ui/connections/new")
+        expect(page.locator("#psk-generate")).to_be_hidden()  # needs JavaScript
+        expect(page.locator("#svc-name")).to_be_visible()  # inline sections stay open
+        page.fill("#name", "no-script")
+        page.fill("#peer_address", "198.51.100.9")
+        page.fill("#peer_id", "198.51.100.9")
+        page.fill("#psk", "typed-by-hand")
+        page.select_option("#svc-router_id", project.router["id"])
+        page.select_option("#local-subnets", project.subnet["id"])
+        page.fill("#peer-cidrs", "10.210.0.0/24")
+        page.focus("#name")
+        page.keyboard.press("Enter")  # submits the form
+        expect(page.locator("p.notice")).to_have_text("Created.")
+        expect(page.locator("#no-data-plane")).to_be_visible()
+    finally:
+        context.close()
+    (conn,) = project.api("GET", CONNECTIONS)["ipsec_site_connections"]
+    assert (conn["name"], conn["psk"]) == ("no-script", "typed-by-hand")
+
+
+def test_an_unchanged_status_poll_is_a_304(
+    page: Page, console_server: ServerProcess, project: Project
+) -> None:
+    conn = project.connection("polled")
+    login(page, console_server, project.id)
+    url = console_server.url + "ui/connections/status"
+    first = page.request.get(url)
+    assert first.status == 200
+    assert f'id="status-{conn["id"]}"' in first.text()
+    tag = first.headers["etag"]
+    again = page.request.get(url, headers={"If-None-Match": tag})
+    assert again.status == 304
+    project.api("PUT", f"{CONNECTIONS}/{conn['id']}", {"ipsec_site_connection": {"mtu": 1400}})
+    assert page.request.get(url, headers={"If-None-Match": tag}).status == 304  # same badges
+    set_status(console_server, conn["id"], ACTIVE)
+    changed = page.request.get(url, headers={"If-None-Match": tag})
+    assert changed.status == 200
