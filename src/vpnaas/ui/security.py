@@ -16,7 +16,6 @@ and the security headers of every answer.
 from __future__ import annotations
 
 import hmac
-from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -85,16 +84,17 @@ def session_id(req: falcon.Request) -> str | None:
 def set_session_cookie(
     resp: falcon.Response, value: str, *, max_age: int | None, secure: bool
 ) -> None:
-    cookie: SimpleCookie = SimpleCookie()
-    cookie[COOKIE] = value
-    morsel = cookie[COOKIE]
-    morsel["path"] = PREFIX + "/"
-    morsel["httponly"] = True
-    morsel["samesite"] = "Strict"
-    if secure:
-        morsel["secure"] = True
-    morsel["max-age"] = str(max(0, max_age or 0))
-    resp.append_header("Set-Cookie", morsel.OutputString())
+    """The session cookie: HttpOnly, SameSite=Strict, path ``/ui/``, Secure
+    when configured; an empty ``value`` removes it."""
+    resp.set_cookie(
+        COOKIE,
+        value,
+        max_age=max(0, max_age or 0),
+        path=PREFIX + "/",
+        secure=secure,
+        http_only=True,
+        same_site="Strict",
+    )
 
 
 class Guard:
