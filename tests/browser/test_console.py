@@ -373,3 +373,19 @@ def test_an_unchanged_status_poll_is_a_304(
     set_status(console_server, conn["id"], ACTIVE)
     changed = page.request.get(url, headers={"If-None-Match": tag})
     assert changed.status == 200
+
+
+def test_an_admin_sees_every_project(
+    page: Page, console_server: ServerProcess, project: Project
+) -> None:
+    conn = project.connection("someone-elses")
+    login(page, console_server, "operators", roles="admin")
+    expect(page.locator("header")).to_contain_text("all projects")
+    page.fill("#f-name", "someone-elses")
+    page.get_by_role("button", name="Apply").click()
+    expect(page).to_have_url(re.compile(r"[?&]name=someone-elses"))
+    expect(page.locator("#connections tbody tr")).to_have_count(1)
+    row = page.locator(f"#row-{conn['id']}")
+    expect(row).to_contain_text(project.id)
+    page.get_by_role("link", name="IKE policies").click()
+    expect(page.locator(f"#row-{conn['ikepolicy_id']}")).to_contain_text(project.id)
