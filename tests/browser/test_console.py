@@ -295,6 +295,7 @@ def test_a_reader_sees_no_write_buttons_and_forged_writes_are_403(
     expect(page.locator(f"#row-{conn['id']}")).to_be_visible()
     expect(page.get_by_role("link", name="New connection")).to_have_count(0)
     expect(page.locator("input[name=id]")).to_have_count(0)
+    expect(page.locator("#bulk-delete")).to_have_count(0)
     page.goto(console_server.url + f"ui/connections/{conn['id']}")
     expect(page.locator("#edit")).to_have_count(0)
     expect(page.locator("#delete")).to_have_count(0)

@@ -41,6 +41,8 @@ def test_keystone_login_keeps_the_token_on_the_server(
 ) -> None:
     user = keystone_accounts.a_member
     assert user.project is not None
+    health = keystone_server.request("GET", "healthcheck", headers={"Accept": "text/plain"})
+    assert (health.status, health.body) == (200, "OK")  # no token needed
     page.goto(keystone_server.url + "ui/login")
     expect(page.get_by_role("note")).to_have_count(0)  # no noauth banner
     page.fill("#username", user.name)

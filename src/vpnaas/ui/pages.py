@@ -179,6 +179,7 @@ class Connections:
             "connections.html",
             tab=tab_of(CONNECTION),
             connections=items,
+            deletable=any(caller.can("delete", CONNECTION, c) for c in items),
             links={link["rel"]: link["href"] for link in links},
             related=related(caller),
             query=dict(query),
