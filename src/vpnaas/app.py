@@ -6,12 +6,16 @@ From the outside in:
    enable_proxy_headers_parsing`` is on: honour ``X-Forwarded-Proto`` and
    friends, so links carry the scheme the client used.
 2. ``RequestId``: every response gets ``x-openstack-request-id: req-<uuid>``.
-3. ``OpenPaths``: ``GET /`` (version discovery) and ``GET /v2.0/openapi.json``
+3. ``Mount``: ``/healthcheck`` (oslo.middleware's healthcheck, see
+   :mod:`vpnaas.health`) and the console under ``/ui/`` (its own sessions,
+   see :mod:`vpnaas.ui`) are served beside the API, never through its
+   authentication.
+4. ``OpenPaths``: ``GET /`` (version discovery) and ``GET /v2.0/openapi.json``
    (the API's contract) skip authentication.
-4. Authentication: ``auth_token`` (keystonemiddleware) then ``KeystoneContext``
+5. Authentication: ``auth_token`` (keystonemiddleware) then ``KeystoneContext``
    in keystone mode, ``NoAuth`` in the embedded default; both leave a
    :class:`~vpnaas.context.RequestContext` in the environ.
-5. The Falcon application: routes derived from the catalog; every error is
+6. The Falcon application: routes derived from the catalog; every error is
    rendered as a NeutronError document there.
 """
 
@@ -33,6 +37,7 @@ from vpnaas.db import tables
 from vpnaas.db.engine import Database
 from vpnaas.db.secrets import Sealer
 from vpnaas.drivers import StatusWriter, make_driver
+from vpnaas.health import healthcheck_app
 from vpnaas.policy import Authorizer
 from vpnaas.rules import RuleOptions
 from vpnaas.rules.registry import vpn_rules
@@ -40,6 +45,7 @@ from vpnaas.settings import Settings, new_conf
 from vpnaas.spec import Catalog, catalog
 from vpnaas.topology import topology_hooks, topology_rules
 from vpnaas.topology.interfaces import add_interface_routes, interface_actions
+from vpnaas.ui import create_console
 
 __all__ = ["Application", "create_app"]
 
@@ -99,6 +105,10 @@ def create_app(settings: Settings, cat: Catalog | None = None) -> Application:
     add_interface_routes(api, controller, limits)
     wsgi: WSGIApp = _authenticated(api, settings, conf, authorizer)
     wsgi = OpenPaths(wsgi, api, ["/", "", OPENAPI_PATH])
+    mounts = {"/healthcheck": healthcheck_app(conf, db)}
+    if settings.console.enabled:
+        mounts["/ui"] = create_console(controller, settings, api, _keystone_url(settings, conf))
+    wsgi = Mount(wsgi, mounts)
     wsgi = RequestId(wsgi)
     conf.register_opts(http_proxy_to_wsgi.OPTS, group="oslo_middleware")
     if conf.oslo_middleware.enable_proxy_headers_parsing:
@@ -117,6 +127,30 @@ def _sealer(settings: Settings) -> Sealer:
     return sealer
 
 
+class Mount:
+    """Send a path and everything under it to another application."""
+
+    def __init__(self, app: WSGIApp, mounts: dict[str, WSGIApp]) -> None:
+        self.app = app
+        self.mounts = mounts
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        path = environ.get("PATH_INFO", "")
+        for prefix, mounted in self.mounts.items():
+            if path == prefix or path.startswith(prefix + "/"):
+                return mounted(environ, start_response)
+        return self.app(environ, start_response)
+
+
+def _keystone_url(settings: Settings, conf: Any) -> str | None:
+    """Where the console logs users in: ``[console] auth_url``, else the
+    Keystone keystonemiddleware sends clients to."""
+    if settings.console.auth_url or settings.auth_strategy != "keystone":
+        return settings.console.auth_url
+    url = conf.keystone_authtoken.www_authenticate_uri
+    return str(url) if url else None
+
+
 def _authenticated(api: WSGIApp, settings: Settings, conf: Any, authorizer: Authorizer) -> WSGIApp:
     if settings.auth_strategy == "keystone":
         from keystonemiddleware import auth_token
@@ -126,4 +160,4 @@ def _authenticated(api: WSGIApp, settings: Settings, conf: Any, authorizer: Auth
         )
         return protected
     LOG.warning("authentication is off (auth_strategy = noauth): identity headers are trusted")
-    return NoAuth(api, authorizer)
+    return NoAuth(api, authorizer, settings.noauth_project_id)

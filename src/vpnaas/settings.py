@@ -15,7 +15,7 @@ from typing import Any
 
 from oslo_config import cfg
 
-__all__ = ["PoolOptions", "Settings", "TopologySeed", "load", "new_conf"]
+__all__ = ["ConsoleOptions", "PoolOptions", "Settings", "TopologySeed", "load", "new_conf"]
 
 DEFAULT_DATABASE = "sqlite:///vpnaas.sqlite"
 
@@ -24,8 +24,16 @@ _DEFAULT_OPTS = [
         "auth_strategy",
         default="noauth",
         choices=["noauth", "keystone"],
-        help="noauth trusts X-Project-Id/X-User-Id/X-Roles headers (no project "
-        "header means admin); keystone validates tokens with keystonemiddleware.",
+        help="noauth trusts X-Project-Id/X-User-Id/X-Roles headers; keystone "
+        "validates tokens with keystonemiddleware.",
+    ),
+    cfg.StrOpt(
+        "noauth_project_id",
+        default="admin",
+        help="noauth only: a request without any identity header acts in this "
+        "project with the admin role (so clients that cannot send headers, like "
+        "the openstack CLI, work). Empty: such a request is an admin without a "
+        "project, as one that sends an empty X-Project-Id.",
     ),
     cfg.HostAddressOpt("bind_host", default="127.0.0.1", help="Address to listen on."),
     cfg.PortOpt("bind_port", default=9696, help="Port to listen on."),
@@ -106,6 +114,27 @@ _VPNAAS_OPTS = [
         "instead of the system resolver.",
     ),
 ]
+_CONSOLE_OPTS = [
+    cfg.BoolOpt("enabled", default=True, help="Serve the web console under /ui/."),
+    cfg.BoolOpt(
+        "secure_cookies",
+        default=False,
+        help="Mark the session cookie Secure (set it when the console is served over HTTPS).",
+    ),
+    cfg.IntOpt(
+        "session_lifetime",
+        default=28800,
+        min=60,
+        help="Seconds a noauth console login lasts (a keystone login lasts as long as its token).",
+    ),
+    cfg.StrOpt(
+        "auth_url",
+        help="Keystone URL the console logs users in with (keystone mode); default: "
+        "[keystone_authtoken] www_authenticate_uri.",
+    ),
+    cfg.StrOpt("user_domain_id", default="default", help="Domain of console users."),
+    cfg.StrOpt("project_domain_id", default="default", help="Domain of their projects."),
+]
 _TOPOLOGY_OPTS = [
     cfg.BoolOpt(
         "seed_external_network",
@@ -144,6 +173,18 @@ class PoolOptions:
 
 
 @dataclass(frozen=True)
+class ConsoleOptions:
+    """The web console (``[console]`` options)."""
+
+    enabled: bool = True
+    secure_cookies: bool = False
+    session_lifetime: int = 28800
+    auth_url: str | None = None
+    user_domain_id: str = "default"
+    project_domain_id: str = "default"
+
+
+@dataclass(frozen=True)
 class TopologySeed:
     """The external network created at start-up."""
 
@@ -162,6 +203,7 @@ class Settings:
     database_url: str = DEFAULT_DATABASE
     pool: PoolOptions = field(default_factory=PoolOptions)
     auth_strategy: str = "noauth"
+    noauth_project_id: str | None = "admin"
     host: str = "127.0.0.1"
     port: int = 9696
     workers: int = 1
@@ -178,6 +220,7 @@ class Settings:
     secret_key_file: str | None = None
     network_max_mtu: int = 1500
     seed: TopologySeed = field(default_factory=TopologySeed)
+    console: ConsoleOptions = field(default_factory=ConsoleOptions)
     conf: Any = field(default=None, compare=False, repr=False)
 
     @property
@@ -199,6 +242,7 @@ def new_conf() -> cfg.ConfigOpts:
     conf.register_opts(_DATABASE_OPTS, group="database")
     conf.register_opts(_VPNAAS_OPTS, group="vpnaas")
     conf.register_opts(_TOPOLOGY_OPTS, group="topology")
+    conf.register_opts(_CONSOLE_OPTS, group="console")
     return conf
 
 
@@ -217,6 +261,7 @@ def load(config_files: Sequence[str] = (), **overrides: Any) -> Settings:
             connection_recycle_time=db.connection_recycle_time,
         ),
         auth_strategy=conf.auth_strategy,
+        noauth_project_id=conf.noauth_project_id or None,
         host=conf.bind_host,
         port=conf.bind_port,
         workers=conf.api_workers,
@@ -240,6 +285,14 @@ def load(config_files: Sequence[str] = (), **overrides: Any) -> Settings:
             ipv6_cidr=topo.external_subnet_ipv6_cidr,
             project_id=topo.admin_project_id,
         ),
+        console=ConsoleOptions(
+            enabled=conf.console.enabled,
+            secure_cookies=conf.console.secure_cookies,
+            session_lifetime=conf.console.session_lifetime,
+            auth_url=conf.console.auth_url,
+            user_domain_id=conf.console.user_domain_id,
+            project_domain_id=conf.console.project_domain_id,
+        ),
         conf=conf,
     )
     return settings.with_overrides(**overrides)
@@ -252,4 +305,5 @@ def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
         ("database", list(_DATABASE_OPTS)),
         ("vpnaas", list(_VPNAAS_OPTS)),
         ("topology", list(_TOPOLOGY_OPTS)),
+        ("console", list(_CONSOLE_OPTS)),
     ]

@@ -3,6 +3,7 @@ route and method the server has (every one its OpenAPI document lists)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path

@@ -1,5 +1,6 @@
 """A database that goes away and comes back: the server answers 503 (not 500,
-not a hang) while it is down and recovers by itself when it returns."""
+not a hang) while it is down and recovers by itself when it returns; so does
+``GET /healthcheck``, which a load balancer probes."""
 
 from __future__ import annotations
 
@@ -61,12 +62,19 @@ def _status(server: ServerProcess, method: str = "GET", body: object = None) -> 
     return response.status, elapsed
 
 
+def _health(server: ServerProcess) -> tuple[int, str]:
+    """``GET /healthcheck`` without identity: its status and text."""
+    response = server.request("GET", "healthcheck", headers={"Accept": "text/plain"}, timeout=60)
+    return response.status, str(response.body).strip()
+
+
 def test_a_lost_database_is_503_and_service_returns_with_it(
     database: tuple[databases.DatabaseServer, str], vpnaas: ServerProcess
 ) -> None:
     db_server, _url = database
     assert _status(vpnaas, "POST", {"ikepolicy": {"name": "before"}})[0] == 201
     assert _status(vpnaas)[0] == 200
+    assert _health(vpnaas) == (200, "OK")
 
     databases.stop_server(db_server.kind, db_server.directory)
     try:
@@ -76,6 +84,7 @@ def test_a_lost_database_is_503_and_service_returns_with_it(
             assert elapsed < 30, f"a request waited {elapsed:.1f} s for the lost database"
         down = vpnaas.request("GET", "v2.0/vpn/ikepolicies", headers=HEADERS)
         assert down.error()["type"] == "ServiceUnavailable"
+        assert _health(vpnaas) == (503, "database unavailable")
     finally:
         databases.start_server(db_server.kind, db_server.directory, db_server.port)
 
@@ -88,6 +97,7 @@ def test_a_lost_database_is_503_and_service_returns_with_it(
         time.sleep(0.2)
     assert statuses[-3:] == [200, 200, 200], statuses
     assert _status(vpnaas, "POST", {"ikepolicy": {"name": "after"}})[0] == 201
+    assert _health(vpnaas) == (200, "OK")
     names = [
         p["name"]
         for p in vpnaas.request("GET", "v2.0/vpn/ikepolicies", headers=HEADERS).body["ikepolicies"]

@@ -7,6 +7,9 @@ controller and every failure into a ``{"NeutronError": ...}`` document.
 from __future__ import annotations
 
 import logging
+import threading
+import zlib
+from collections import OrderedDict
 from typing import Any
 
 import falcon
@@ -56,6 +59,64 @@ def send_encoded(resp: falcon.Response, body: bytes, status: int = 200) -> None:
     resp.status = status
     resp.content_type = "application/json"
     resp.data = body
+
+
+class _Tags:
+    """Entity tags of recent bodies, by identity: a list served from the
+    response cache is the same ``bytes`` object each time, so its tag is
+    computed once. Bounded in bytes (the bodies are kept alive while here)."""
+
+    def __init__(self, max_bytes: int = 16 * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
+        self._tags: OrderedDict[int, tuple[bytes, str]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, body: bytes) -> str:
+        with self._lock:
+            found = self._tags.get(id(body))
+            if found is not None and found[0] is body:
+                return found[1]
+        # zlib's checksums run at memory speed; two of them and the length
+        # tell one list from its next version (not a defence against forgery:
+        # a tag only decides whether a client's own copy is still current)
+        tag = f'"{zlib.crc32(body):08x}{zlib.adler32(body):08x}-{len(body):x}"'
+        if len(body) <= self.max_bytes // 8:
+            with self._lock:
+                old = self._tags.pop(id(body), None)
+                self._bytes += len(body) - (len(old[0]) if old else 0)
+                self._tags[id(body)] = (body, tag)
+                while self._bytes > self.max_bytes:
+                    _, (evicted, _) = self._tags.popitem(last=False)
+                    self._bytes -= len(evicted)
+        return tag
+
+
+#: a strong entity tag for a body (quoted, as it goes on the wire)
+etag = _Tags()
+
+
+def matches(if_none_match: str | None, tag: str) -> bool:
+    """Whether an ``If-None-Match`` value names ``tag`` (weak or strong) or ``*``."""
+    if not if_none_match:
+        return False
+    for candidate in if_none_match.split(","):
+        candidate = candidate.strip().removeprefix("W/")
+        if candidate in (tag, "*"):
+            return True
+    return False
+
+
+def send_tagged(req: falcon.Request, resp: falcon.Response, body: bytes) -> None:
+    """Send an encoded read with its ``ETag``; 304 without a body when the
+    client already holds it (``If-None-Match``), so polling an unchanged
+    list costs no transfer."""
+    tag = etag(body)
+    resp.set_header("ETag", tag)
+    if matches(req.get_header("If-None-Match"), tag):
+        resp.status = 304
+        return
+    send_encoded(resp, body)
 
 
 def base_url(req: falcon.Request, link_prefix: str | None) -> str:

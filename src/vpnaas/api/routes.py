@@ -45,7 +45,7 @@ class Collection:
             http.params(req),
             http.base_url(req, self.limits.link_prefix),
         )
-        http.send_encoded(resp, doc)
+        http.send_tagged(req, resp, doc)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         ctx, body = http.context(req), http.json_body(req, self.limits.max_body)

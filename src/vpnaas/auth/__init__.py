@@ -19,7 +19,7 @@ from typing import Any
 from vpnaas.context import RequestContext, set_context
 from vpnaas.policy import Authorizer
 
-__all__ = ["KeystoneContext", "NoAuth", "OpenPaths", "WSGIApp", "implied_roles"]
+__all__ = ["IDENTITY_HEADERS", "KeystoneContext", "NoAuth", "OpenPaths", "WSGIApp", "implied_roles"]
 
 LOG = logging.getLogger(__name__)
 
@@ -70,14 +70,39 @@ class _ContextMiddleware:
         return self.app(environ, start_response)
 
 
+#: the headers a noauth caller states its identity with
+IDENTITY_HEADERS = (
+    "HTTP_X_PROJECT_ID",
+    "HTTP_X_USER_ID",
+    "HTTP_X_ROLES",
+    "HTTP_OPENSTACK_SYSTEM_SCOPE",
+)
+
+
 class NoAuth(_ContextMiddleware):
     """Trust the identity headers: the embedded default, and tests.
 
-    No ``X-Project-Id`` means an admin without a project (as Neutron's
-    ``noauth``); with a project and no ``X-Roles`` the caller is a member.
+    A request with none of :data:`IDENTITY_HEADERS` (the ``openstack`` CLI,
+    curl) acts in ``default_project`` with the admin role. Once any identity
+    header is sent, the headers alone decide: no (or an empty)
+    ``X-Project-Id`` is an admin without a project (as Neutron's ``noauth``),
+    and a project without ``X-Roles`` is a member.
     """
 
+    def __init__(
+        self, app: WSGIApp, authorizer: Authorizer, default_project: str | None = None
+    ) -> None:
+        super().__init__(app, authorizer)
+        self.default_project = default_project
+
     def identity(self, environ: dict[str, Any]) -> RequestContext:
+        request_id = environ.get("openstack.request_id", "")
+        if self.default_project and not any(k in environ for k in IDENTITY_HEADERS):
+            return RequestContext(
+                project_id=self.default_project,
+                roles=_roles_header("admin"),
+                request_id=request_id,
+            )
         project = _header(environ, "HTTP_X_PROJECT_ID")
         default_role = "admin" if project is None else "member"
         return RequestContext(
@@ -85,7 +110,7 @@ class NoAuth(_ContextMiddleware):
             user_id=_header(environ, "HTTP_X_USER_ID"),
             roles=_roles_header(_header(environ, "HTTP_X_ROLES") or default_role),
             system_scope=_header(environ, "HTTP_OPENSTACK_SYSTEM_SCOPE"),
-            request_id=environ.get("openstack.request_id", ""),
+            request_id=request_id,
         )
 
 

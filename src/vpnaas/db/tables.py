@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from vpnaas.db.secrets import DIGEST_LENGTH, sealed_length
+from vpnaas.db.sessions import sessions_table
 from vpnaas.spec import Catalog, Field, Resource, catalog
 from vpnaas.spec.kinds import Column, Str
 from vpnaas.spec.structured import ListOf, Record
@@ -98,6 +99,8 @@ class Schema:
             sa.Column("number", sa.BigInteger, nullable=False),
             **TABLE_OPTIONS,
         )
+        #: console logins (:mod:`vpnaas.db.sessions`)
+        self.sessions = sessions_table(self.metadata, **TABLE_OPTIONS)
 
     def table(self, resource: Resource) -> sa.Table:
         return self.tables[resource.member]
