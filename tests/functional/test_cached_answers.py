@@ -13,9 +13,6 @@ import pytest
 from tests.support import matrix
 from tests.support.matrix import ADMIN, OTHER, OWNER
 
-#: until the answers' dependencies on other resources are declared
-pytestmark = pytest.mark.xfail(reason="issue 11 §1: stale cached answers", strict=True)
-
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[matrix.World]:

@@ -16,7 +16,7 @@ import orjson
 import sqlalchemy as sa
 
 from vpnaas import errors
-from vpnaas.api import body, query, render
+from vpnaas.api import body, query, reads, render
 from vpnaas.api.cache import ResponseCache
 from vpnaas.context import RequestContext
 from vpnaas.db.engine import Database
@@ -64,6 +64,8 @@ class Controller:
         self.max_limit = max_limit
         self.cache = ResponseCache()
         self.shown = ResponseCache(max_bytes=16 * 1024 * 1024, max_entries=4096)
+        #: per resource, what its answers are built from (:mod:`vpnaas.api.reads`)
+        self.read_sets = reads.read_sets(catalog, schema, rules, hooks)
 
     # --- building blocks shared with the topology actions ------------------------
 
@@ -170,7 +172,7 @@ class Controller:
         return body
 
     def _reads(self, res: Resource) -> tuple[str, ...]:
-        return (res.member, *self.hooks.reads.get(res.member, ()))
+        return self.read_sets[res.member]
 
     def _version(self, res: Resource) -> tuple[Any, ...]:
         """What a cached answer about ``res`` was built from: the write
