@@ -31,7 +31,7 @@ def topology_hooks() -> Hooks:
     network_view = Loader(load_network_attributes, reads=("network",))
     return Hooks(
         filters={
-            ("subnet", "shared"): FilterHook(shared_filter, reads=("network",)),
+            ("subnet", "shared"): FilterHook(shared_filter, reads=("network", "subnet")),
             ("port", "fixed_ips"): FilterHook(fixed_ips_filter, reads=("port",)),
         },
         loaders={
