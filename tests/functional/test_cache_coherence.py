@@ -5,7 +5,6 @@ checked against the resources each answer is versioned by."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,11 +25,6 @@ RUNS = settings(
 )
 
 
-def _cast() -> coherence.Cast:
-    project_a, project_b = uuid.uuid4().hex, uuid.uuid4().hex
-    return coherence.Cast(project_a, project_b, matrix.noauth_headers(project_a, project_b))
-
-
 @pytest.fixture
 def target(tmp_path: Path) -> Iterator[coherence.Target]:
     cached, public = matrix.serve(tmp_path)
@@ -38,7 +32,7 @@ def target(tmp_path: Path) -> Iterator[coherence.Target]:
     yield coherence.Target(
         cached=coherence.app_side(cached),
         fresh=coherence.app_side(fresh),
-        cast=_cast,
+        cast=coherence.noauth_cast,
         public_network=public,
         recorder=coherence.Recorder(fresh),
     )

@@ -5,7 +5,6 @@ that both workers answer; see :mod:`tests.support.coherence`."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -15,17 +14,12 @@ from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from tests.functional.test_cache_coherence import RUNS
-from tests.support import coherence, matrix
+from tests.support import coherence
 from tests.support.server import ServerProcess, start_server
 from vpnaas.app import create_app
 from vpnaas.settings import load
 
 pytestmark = pytest.mark.slow
-
-
-def _cast() -> coherence.Cast:
-    project_a, project_b = uuid.uuid4().hex, uuid.uuid4().hex
-    return coherence.Cast(project_a, project_b, matrix.noauth_headers(project_a, project_b))
 
 
 def _server_side(server: ServerProcess) -> coherence.Side:
@@ -50,7 +44,7 @@ def target(tmp_path: Path) -> Iterator[coherence.Target]:
         yield coherence.Target(
             cached=_server_side(server),
             fresh=coherence.app_side(fresh),
-            cast=_cast,
+            cast=coherence.noauth_cast,
             public_network=server.public_network_id,
             repeat=2,
         )

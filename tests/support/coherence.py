@@ -18,6 +18,7 @@ fails here even when no step happened to expose a stale answer.
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,11 +29,11 @@ from falcon import testing
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from tests.support.matrix import ADMIN, OTHER, OWNER, PEER, READER
+from tests.support.matrix import ADMIN, OTHER, OWNER, PEER, READER, noauth_headers
 from vpnaas.app import Application
 from vpnaas.spec import catalog
 
-__all__ = ["Cast", "Coherence", "Recorder", "Target", "app_side"]
+__all__ = ["Cast", "Coherence", "Recorder", "Target", "app_side", "machine", "noauth_cast"]
 
 #: (status, decoded body) of one request
 Answer = tuple[int, Any]
@@ -78,6 +79,12 @@ class Recorder:
             assert not undeclared, f"a read of {member} reads undeclared {sorted(undeclared)}"
         finally:
             self.seen = None
+
+
+def noauth_cast() -> Cast:
+    """Two fresh projects and the noauth headers of their identities."""
+    project_a, project_b = uuid.uuid4().hex, uuid.uuid4().hex
+    return Cast(project_a, project_b, noauth_headers(project_a, project_b))
 
 
 def app_side(app: Application) -> Side:
