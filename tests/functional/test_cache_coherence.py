@@ -18,7 +18,7 @@ from vpnaas.settings import load
 
 RUNS = settings(
     max_examples=8,
-    stateful_step_count=12,
+    stateful_step_count=10,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
