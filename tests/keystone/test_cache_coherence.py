@@ -47,5 +47,5 @@ def target(
 
 
 def test_cached_answers_equal_fresh_ones_keystone(target: coherence.Target) -> None:
-    runs = settings(RUNS, max_examples=3, stateful_step_count=10)
+    runs = settings(RUNS, max_examples=3, stateful_step_count=8)
     run_state_machine_as_test(coherence.machine(target), settings=runs)

@@ -54,5 +54,5 @@ def target(tmp_path: Path) -> Iterator[coherence.Target]:
 
 
 def test_cached_answers_equal_fresh_ones_on_two_workers(target: coherence.Target) -> None:
-    runs = settings(RUNS, max_examples=3, stateful_step_count=10)
+    runs = settings(RUNS, max_examples=3, stateful_step_count=8)
     run_state_machine_as_test(coherence.machine(target), settings=runs)

@@ -49,6 +49,8 @@ Side = Callable[[str, str, Mapping[str, str], Any], Answer]
 PATHS = {res.member: f"/v2.0{res.path}" for res in catalog().resources}
 WRITERS = (OWNER, OTHER, ADMIN)
 READERS = (OWNER, READER, OTHER, ADMIN)
+#: the peer side of every endpoint group of type cidr
+PEERS = "10.254.0.0/24"
 
 
 @dataclass(frozen=True)
@@ -192,36 +194,32 @@ class Coherence(RuleBasedStateMachine):
     def build_site(self, actor: str, shared: bool) -> None:
         """Network, subnet, router with gateway and interface, VPN service,
         policies, endpoint groups and a connection, all of project A: every
-        run starts with one of each, so its steps change what exists."""
-        a = self.cast.project_a
-        network = self.create(ADMIN, "network", {"name": self.name(), "project_id": a})
-        if network is None:
-            return
+        run starts with one of each, so its steps change what exists (and a
+        run whose identities cannot write fails here, not vacuously)."""
+        network = self.made(ADMIN, "network", self.owned(ADMIN))
         if shared:
             self.set_shared_of(network, True)
-        n = len(self.objects.ever["subnet"])
-        subnet = self.create(
-            OWNER,
-            "subnet",
-            {"network_id": network, "ip_version": 4, "cidr": f"10.{n % 250}.0.0/24"},
+        subnet = self.made(
+            OWNER, "subnet", {"network_id": network, "ip_version": 4, "cidr": "10.0.0.0/24"}
         )
         gateway = {"network_id": self.target.public_network}
-        router = self.create(actor, "router", self.owned(actor, external_gateway_info=gateway))
-        if subnet is None or router is None:
-            return
-        self.interface(OWNER, router, subnet, "add")
-        service = self.create(actor, "vpnservice", self.owned(actor, router_id=router))
-        ike = self.create(actor, "ikepolicy", self.owned(actor))
-        ipsec = self.create(actor, "ipsecpolicy", self.owned(actor))
-        local = self.create(
-            actor, "endpoint_group", self.owned(actor, type="subnet", endpoints=[subnet])
-        )
-        peer = self.create(
-            actor, "endpoint_group", self.owned(actor, type="cidr", endpoints=["10.254.0.0/24"])
-        )
-        if None in (service, ike, ipsec, local, peer):
-            return
-        self.connection(actor, service, ike, ipsec, local, peer)
+        router = self.made(actor, "router", self.owned(actor, external_gateway_info=gateway))
+        assert self.interface(OWNER, router, subnet, "add") == 200
+        refs = [
+            self.made(actor, "vpnservice", self.owned(actor, router_id=router)),
+            self.made(actor, "ikepolicy", self.owned(actor)),
+            self.made(actor, "ipsecpolicy", self.owned(actor)),
+            self.made(
+                actor, "endpoint_group", self.owned(actor, type="subnet", endpoints=[subnet])
+            ),
+            self.made(actor, "endpoint_group", self.owned(actor, type="cidr", endpoints=[PEERS])),
+        ]
+        assert self.connection(actor, *refs) is not None
+
+    def made(self, actor: str, member: str, attrs: dict[str, Any]) -> str:
+        obj_id = self.create(actor, member, attrs)
+        assert obj_id is not None, f"{actor} could not create {member} {attrs}"
+        return obj_id
 
     def owned(self, actor: str, **attrs: Any) -> dict[str, Any]:
         """A create body in project A (the admin names the project)."""
@@ -230,9 +228,9 @@ class Coherence(RuleBasedStateMachine):
             body["project_id"] = self.cast.project_a
         return body
 
-    def connection(self, actor: str, *refs: str | None) -> None:
+    def connection(self, actor: str, *refs: str) -> str | None:
         service, ike, ipsec, local, peer = refs
-        self.create(
+        return self.create(
             actor,
             "ipsec_site_connection",
             self.owned(
@@ -291,11 +289,12 @@ class Coherence(RuleBasedStateMachine):
         body = {"router": {"external_gateway_info": info}}
         self.write(actor, "PUT", f"{PATHS['router']}/{self.pick(data, 'router')}", body)
 
-    def interface(self, actor: str, router: str, subnet: str, action: str) -> None:
+    def interface(self, actor: str, router: str, subnet: str, action: str) -> int:
         path = f"{PATHS['router']}/{router}/{action}_router_interface"
         status, doc = self.write(actor, "PUT", path, {"subnet_id": subnet})
         if status == 200 and action == "add":
             self.objects.add("port", str(doc["port_id"]))
+        return status
 
     @precondition(lambda self: self.objects.live["router"] and self.objects.live["subnet"])
     @rule(data=st.data(), actor=st.sampled_from(WRITERS), add=st.booleans())
@@ -324,7 +323,7 @@ class Coherence(RuleBasedStateMachine):
         if subnet and self.objects.live["subnet"]:
             attrs = {"type": "subnet", "endpoints": [self.pick(data, "subnet")]}
         else:
-            attrs = {"type": "cidr", "endpoints": ["10.253.0.0/24"]}
+            attrs = {"type": "cidr", "endpoints": [PEERS]}
         self.create(actor, "endpoint_group", {"name": self.name(), **attrs})
 
     @precondition(lambda self: self.objects.live["vpnservice"])
