@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from falcon import testing
 
 from tests.support import matrix
 from tests.support.matrix import ADMIN, OTHER, OWNER
@@ -72,3 +73,18 @@ def test_subnet_network_attributes_follow_the_network(world: matrix.World) -> No
     world.expect(ADMIN, "PUT", f"/v2.0/networks/{network}", 200, {"network": {"shared": True}})
     found = world.expect(OWNER, "GET", path, 200, shared="true")["subnets"]
     assert subnet in {s["id"] for s in found}
+
+
+def test_response_cache_off_keeps_no_answer(tmp_path: Path) -> None:
+    """``response_cache = false``: every list and show is built afresh."""
+    app, _public = matrix.serve(tmp_path, sections={"DEFAULT": {"response_cache": "false"}})
+    client = testing.TestClient(app)
+    try:
+        for _ in range(2):
+            listed = client.simulate_get("/v2.0/networks")
+            assert listed.status_code == 200, listed.text
+            network = listed.json["networks"][0]["id"]
+            assert client.simulate_get(f"/v2.0/networks/{network}").status_code == 200
+        assert len(app.controller.cache) == len(app.controller.shown) == 0
+    finally:
+        app.db.dispose()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from vpnaas.cli import main
+from vpnaas.cli import _parser, main
 
 
 def test_policy_sample_prints_every_rule_commented(capsys: pytest.CaptureFixture[str]) -> None:
@@ -41,3 +41,8 @@ def test_serve_refuses_counts_below_one(
         main(["serve", flag, value])
     assert exit_info.value.code == 2
     assert flag in capsys.readouterr().err
+
+
+def test_serve_no_response_cache_overrides_the_file_only_when_given() -> None:
+    assert _parser().parse_args(["serve"]).response_cache is None
+    assert _parser().parse_args(["serve", "--no-response-cache"]).response_cache is False
