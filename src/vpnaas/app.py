@@ -94,6 +94,7 @@ def create_app(settings: Settings, cat: Catalog | None = None) -> Application:
         ),
         filter_validation=settings.filter_validation,
         max_limit=settings.pagination_max_limit,
+        response_cache=settings.response_cache,
     )
     api = falcon.App(middleware=http.Shape())
     api.add_error_handler(Exception, http.handle_error)

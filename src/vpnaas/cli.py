@@ -56,6 +56,13 @@ def _parser() -> argparse.ArgumentParser:
         help="request threads per worker (default: 1 on SQLite, else the pool size)",
     )
     serve.add_argument("--auth-strategy", choices=["noauth", "keystone"])
+    serve.add_argument(
+        "--no-response-cache",
+        dest="response_cache",
+        action="store_false",
+        default=None,
+        help="build every list and show afresh (overrides [DEFAULT] response_cache)",
+    )
     db = sub.add_parser("db", help="manage the database schema")
     db.add_argument(
         "action",
@@ -167,6 +174,7 @@ def serve(args: argparse.Namespace) -> int:
         "workers": args.workers,
         "threads": args.threads,
         "auth_strategy": args.auth_strategy,
+        "response_cache": args.response_cache,
     }
     settings = _settings(args, **overrides)
     spec = {

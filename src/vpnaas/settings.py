@@ -66,6 +66,12 @@ _DEFAULT_OPTS = [
     cfg.IntOpt(
         "max_request_body_size", default=114688, help="Largest request body accepted, in bytes."
     ),
+    cfg.BoolOpt(
+        "response_cache",
+        default=True,
+        help="Keep encoded list and show answers per worker until a write to a "
+        "resource they were built from (off: every read is built afresh).",
+    ),
 ]
 _DATABASE_OPTS = [
     cfg.StrOpt(
@@ -213,6 +219,7 @@ class Settings:
     network_link_prefix: str | None = None
     legacy_crypto: bool = False
     max_body_size: int = 114688
+    response_cache: bool = True
     driver: str = "null"
     null_driver_settles: bool = True
     peer_hosts_file: str | None = None
@@ -271,6 +278,7 @@ def load(config_files: Sequence[str] = (), **overrides: Any) -> Settings:
         network_link_prefix=conf.network_link_prefix,
         legacy_crypto=conf.legacy_crypto_algorithms,
         max_body_size=conf.max_request_body_size,
+        response_cache=conf.response_cache,
         driver=conf.vpnaas.driver,
         null_driver_settles=conf.vpnaas.null_driver_settles,
         peer_hosts_file=conf.vpnaas.peer_hosts_file,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from alembic.script import ScriptDirectory
 
-from vpnaas.cli import main
+from vpnaas.cli import _parser, main
 from vpnaas.db import migrate
 from vpnaas.db.engine import create_engine
 from vpnaas.db.secrets import Sealer
@@ -62,3 +62,8 @@ def test_serve_refuses_counts_below_one(
         main(["serve", flag, value])
     assert exit_info.value.code == 2
     assert flag in capsys.readouterr().err
+
+
+def test_serve_no_response_cache_overrides_the_file_only_when_given() -> None:
+    assert _parser().parse_args(["serve"]).response_cache is None
+    assert _parser().parse_args(["serve", "--no-response-cache"]).response_cache is False

@@ -45,3 +45,11 @@ def test_request_threads_follow_the_database_unless_set(tmp_path: Path) -> None:
     assert load([str(conf)], threads=2).request_threads == 2
     conf.write_text("[database]\nmax_pool_size = 9\n")
     assert load([str(conf)], database_url=server).request_threads == 9
+
+
+def test_response_cache_is_on_unless_turned_off(tmp_path: Path) -> None:
+    assert load().response_cache is True
+    conf = tmp_path / "vpnaas.conf"
+    conf.write_text("[DEFAULT]\nresponse_cache = false\n")
+    assert load([str(conf)]).response_cache is False
+    assert load(response_cache=False).response_cache is False

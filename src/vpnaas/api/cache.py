@@ -3,12 +3,12 @@ on has changed.
 
 An entry is keyed by everything that shapes a response (resource, id,
 caller, query string, base URL) and remembers the write counters
-(:meth:`vpnaas.db.repo.Repo.revisions`) of the tables it was built from and
-the policy rules in force. A request reads the current counters from the
-database first, so a write committed by any worker or host invalidates every
-cached copy at once: read-your-writes holds across workers. The cache is
-per process and bounded in bytes; least recently used entries go first.
-"""
+(:meth:`vpnaas.db.repo.Repo.revisions`) of the resources it was built from
+(:mod:`vpnaas.api.reads`) and the policy rules in force. A request reads
+the current counters from the database first, so a write committed by any
+worker or host invalidates every cached copy at once: read-your-writes
+holds across workers. The cache is per process and bounded in bytes; least
+recently used entries go first."""
 
 from __future__ import annotations
 

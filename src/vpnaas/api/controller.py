@@ -16,7 +16,7 @@ import orjson
 import sqlalchemy as sa
 
 from vpnaas import errors
-from vpnaas.api import body, query, render
+from vpnaas.api import body, query, reads, render
 from vpnaas.api.cache import ResponseCache
 from vpnaas.context import RequestContext
 from vpnaas.db.engine import Database
@@ -53,6 +53,7 @@ class Controller:
         options: RuleOptions,
         filter_validation: bool = True,
         max_limit: int = -1,
+        response_cache: bool = True,
     ) -> None:
         self.catalog = catalog
         self.db = db
@@ -65,8 +66,11 @@ class Controller:
         self.options = options
         self.filter_validation = filter_validation
         self.max_limit = max_limit
+        self.caching = response_cache
         self.cache = ResponseCache()
         self.shown = ResponseCache(max_bytes=16 * 1024 * 1024, max_entries=4096)
+        #: per resource, what its answers are built from (:mod:`vpnaas.api.reads`)
+        self.read_sets = reads.read_sets(catalog, schema, rules, hooks)
 
     # --- building blocks shared with the topology actions ------------------------
 
@@ -157,9 +161,10 @@ class Controller:
         encoded; served from the cache while nothing it depends on changed."""
         self.authz.check_scope(ctx, f"get_{res.member}")
         key = (res.member, ctx.identity, params.pairs, base_url)
-        cached = self.cache.get(key, self._version(res))
-        if cached is not None:  # only a query that parsed was ever stored
-            return cached
+        if self.caching:
+            cached = self.cache.get(key, self._version(res))
+            if cached is not None:  # only a query that parsed was ever stored
+                return cached
         with self.db.read() as conn:
             repo = self.repo(conn)
             version = (repo.revisions(self._reads(res)), self.authz.generation())
@@ -174,11 +179,12 @@ class Controller:
                 res, base_url, params, page, q.limit, q.reverse
             )
         body = orjson.dumps(doc)
-        self.cache.put(key, version, body)
+        if self.caching:
+            self.cache.put(key, version, body)
         return body
 
     def _reads(self, res: Resource) -> tuple[str, ...]:
-        return (res.member, *self.hooks.reads.get(res.member, ()))
+        return self.read_sets[res.member]
 
     def _version(self, res: Resource) -> tuple[Any, ...]:
         """What a cached answer about ``res`` was built from: the write
@@ -210,9 +216,10 @@ class Controller:
         or hidden. Served from the cache like lists (only 200s are kept)."""
         self.authz.check_scope(ctx, f"get_{res.member}")
         key = (res.member, obj_id, ctx.identity, params.pairs)
-        cached = self.shown.get(key, self._version(res))
-        if cached is not None:
-            return cached
+        if self.caching:
+            cached = self.shown.get(key, self._version(res))
+            if cached is not None:
+                return cached
         fields = query.parse_fields(res, params)
         with self.db.read() as conn:
             repo = self.repo(conn)
@@ -223,7 +230,8 @@ class Controller:
         if not self.can_get(ctx, res, obj):
             raise errors.HTTPNotFound()
         body = orjson.dumps({res.member: render.item(res, obj, fields)})
-        self.shown.put(key, version, body)
+        if self.caching:
+            self.shown.put(key, version, body)
         return body
 
     def create(

@@ -27,7 +27,7 @@ from vpnaas.spec import Field, Resource
 from vpnaas.spec.kinds import NO_MATCH, Kind
 from vpnaas.spec.structured import ListOf
 
-__all__ = ["ListQuery", "Repo", "Scope"]
+__all__ = ["FilterHook", "Hooks", "ListQuery", "Loader", "Repo", "Scope"]
 
 
 Clause = ColumnElement[bool]
@@ -36,10 +36,6 @@ Clause = ColumnElement[bool]
 _Plan = tuple[
     list[sa.Column[Any]], list[tuple[str, int, int, Callable[[Sequence[Any]], Any] | None]]
 ]
-#: builds the SQL condition of a filter that is not a plain column match
-FilterHook = Callable[[Schema, Sequence[Any]], Clause]
-#: fills attributes computed from other tables into a batch of objects
-Loader = Callable[["Repo", list[dict[str, Any]]], None]
 
 
 def _sealed(values: Sequence[Any]) -> Any:
@@ -76,13 +72,39 @@ class ListQuery:
 
 
 @dataclass(frozen=True)
+class FilterHook:
+    """The SQL condition of a filter that is not a plain column match."""
+
+    clause: Callable[[Schema, Sequence[Any]], Clause]
+    #: the resources whose tables (child tables included) the condition reads
+    reads: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Loader:
+    """Fills attributes computed from other tables into a batch of objects."""
+
+    load: Callable[[Repo, list[dict[str, Any]]], None]
+    #: the resources whose tables (child tables included) ``load`` reads
+    reads: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Hooks:
-    """Resource-specific pieces the generic repository calls by name."""
+    """Resource-specific pieces the generic repository calls by name, each
+    with the resources it reads (what cached answers depend on, see
+    :mod:`vpnaas.api.reads`)."""
 
     filters: Mapping[tuple[str, str], FilterHook] = field(default_factory=dict)
     loaders: Mapping[tuple[str, str], Loader] = field(default_factory=dict)
-    #: other resources whose rows a resource's reads depend on (loaders, visibility)
-    reads: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def reads_of(self, member: str) -> set[str]:
+        """What the filters and loaders registered for ``member`` read."""
+        hooks: list[FilterHook | Loader] = [
+            *(hook for (owner, _), hook in self.filters.items() if owner == member),
+            *(hook for (owner, _), hook in self.loaders.items() if owner == member),
+        ]
+        return {read for hook in hooks for read in hook.reads}
 
 
 class Repo:
@@ -371,7 +393,7 @@ class Repo:
                 if loader is not None and loader not in loaders:
                     loaders.append(loader)
         for loader in loaders:
-            loader(self, objs)
+            loader.load(self, objs)
 
     def _load_children(
         self, res: Resource, wanted: list[Field], objs: list[dict[str, Any]], parents: Clause
@@ -440,7 +462,7 @@ class Repo:
             if not values:
                 where.append(sa.false())
             elif hook is not None:
-                where.append(hook(self.schema, values))
+                where.append(hook.clause(self.schema, values))
             elif res.field(name).secret:
                 cols = self.schema.field_columns(res, res.field(name))
                 where.append(self.sealer.matches(cols, values))

@@ -15,6 +15,7 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql.util import find_tables
 
 from vpnaas.db.secrets import DIGEST_LENGTH, sealed_length
 from vpnaas.db.sessions import sessions_table
@@ -110,6 +111,13 @@ class Schema:
 
     def child(self, resource: Resource, field: Field) -> ChildTable:
         return self.children[(resource.member, field.name)]
+
+    def members_read_by(self, clause: sa.ClauseElement) -> set[str]:
+        """The resources whose tables or child tables ``clause`` reads."""
+        owners = {table.name: member for member, table in self.tables.items()}
+        owners.update({child.table.name: member for (member, _), child in self.children.items()})
+        found = find_tables(clause, check_columns=True)
+        return {owners[table.name] for table in found if table.name in owners}
 
     def _ref_table(self, member: str) -> str:
         return self._by_member[member].collection

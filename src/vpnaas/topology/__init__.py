@@ -7,7 +7,7 @@ registers; :mod:`vpnaas.topology.interfaces` adds the two router actions.
 
 from __future__ import annotations
 
-from vpnaas.db.repo import Hooks
+from vpnaas.db.repo import FilterHook, Hooks, Loader
 from vpnaas.rules import ResourceRules
 from vpnaas.topology.networks import NetworkRules, load_subnet_ids
 from vpnaas.topology.ports import PortRules, fixed_ips_filter
@@ -27,16 +27,20 @@ def topology_rules() -> dict[str, ResourceRules]:
 
 
 def topology_hooks() -> Hooks:
-    network_view = {
-        (member, f"network:{name}"): load_network_attributes
-        for member in ("subnet", "port")
-        for name in ("project_id", "shared", "router:external")
-    }
+    """The topology's filters and loaders, each with the resources it reads."""
+    network_view = Loader(load_network_attributes, reads=("network",))
     return Hooks(
-        filters={("subnet", "shared"): shared_filter, ("port", "fixed_ips"): fixed_ips_filter},
+        filters={
+            ("subnet", "shared"): FilterHook(shared_filter, reads=("network", "subnet")),
+            ("port", "fixed_ips"): FilterHook(fixed_ips_filter, reads=("port",)),
+        },
         loaders={
-            ("network", "subnets"): load_subnet_ids,
-            ("router", "external_gateway_info"): load_gateway_info,
-            **network_view,
+            ("network", "subnets"): Loader(load_subnet_ids, reads=("subnet",)),
+            ("router", "external_gateway_info"): Loader(load_gateway_info, reads=("port",)),
+            **{
+                (member, f"network:{name}"): network_view
+                for member in ("subnet", "port")
+                for name in ("project_id", "shared", "router:external")
+            },
         },
     )
