@@ -324,3 +324,50 @@ def test_agents_are_for_admins_only(world: World) -> None:
     shown = world.api.simulate_get(f"/v2.0/agents/{agent_id('gw-a')}")
     assert shown.json["agent"]["host"] == "gw-a"
     assert world.api.simulate_post("/v2.0/agents", json={"agent": {}}).status_code == 405
+
+
+def test_an_update_is_pending_until_its_revision_is_reported(world: World) -> None:
+    old = world.connection_doc()
+    world.report({"id": old["id"], "revision": old["revision"], "status": "ACTIVE"})
+    result = world.api.simulate_put(
+        f"/v2.0/vpn/ipsecpolicies/{old['ipsecpolicy']['id']}",
+        json={"ipsecpolicy": {"lifetime": {"value": 1800}}},
+        headers=PROJECT,
+    )
+    assert result.status_code == 200, result.text
+    path = f"/vpn/ipsec-site-connections/{world.connection}"
+    assert world.show(path)["status"] == "PENDING_UPDATE"
+    assert world.report({"id": old["id"], "revision": old["revision"], "status": "ACTIVE"}) == {
+        "accepted": [],
+        "stale": [world.connection],
+    }
+    assert world.show(path)["status"] == "PENDING_UPDATE"
+    new = world.connection_doc()
+    assert new["revision"] != old["revision"]
+    world.report({"id": new["id"], "revision": new["revision"], "status": "ACTIVE"})
+    assert world.show(path)["status"] == "ACTIVE"
+    result = world.api.simulate_put(
+        f"/v2.0{path}", json={"ipsec_site_connection": {"mtu": 1400}}, headers=PROJECT
+    )
+    assert result.json["ipsec_site_connection"]["status"] == "PENDING_UPDATE"
+    assert world.connection_doc()["mtu"] == 1400
+
+
+def test_aggressive_mode_when_the_operator_allows_it(tmp_path: Path) -> None:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path}/g.sqlite",
+        driver="strongswan",
+        allow_aggressive_mode=True,
+        seed=TopologySeed(enabled=False),
+    )
+    app = create_app(settings)
+    schema().metadata.create_all(app.db.engine)
+    try:
+        api = testing.TestClient(app)
+        body = {"phase1_negotiation_mode": "aggressive"}
+        assert _post(api, "/vpn/ikepolicies", "ikepolicy", body)
+        gcm = {"ike_version": "v1", "encryption_algorithm": "aes-128-gcm-16"}
+        refused = api.simulate_post("/v2.0/vpn/ikepolicies", json={"ikepolicy": gcm})
+        assert refused.status_code == 400
+    finally:
+        app.db.dispose()
