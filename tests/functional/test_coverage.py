@@ -62,7 +62,7 @@ ROUTES = [
         ("PUT", "/ID"),
         ("DELETE", "/ID"),
     )
-    if r.writable or method == "GET"
+    if (r.writable and (r.creatable or method != "POST")) or method == "GET"
 ]
 
 

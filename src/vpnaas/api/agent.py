@@ -4,15 +4,17 @@ A Falcon application of its own, served on its own listener, so a long poll
 holds a thread of that listener and never one the public API needs. While
 agents wait, one :class:`Watcher` thread per process reads the write
 counters of the resources the desired state is built from every
-``interval`` seconds and wakes the waiters when one moved; each waiter then
-rebuilds its state and answers if its revision changed.
+``interval`` seconds and wakes the waiters when one moved; the first waiter
+to wake builds the states of every waiting agent in one load
+(:class:`SharedStates`), and each answers if its revision changed.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -26,16 +28,18 @@ from vpnaas.db.repo import Hooks, Repo, Scope
 from vpnaas.db.revisions import revisions_of, revisions_query
 from vpnaas.db.tables import Schema
 from vpnaas.drivers.strongswan import liveness, reports
-from vpnaas.drivers.strongswan.state import WATCHED, desired_state
+from vpnaas.drivers.strongswan.state import WATCHED, desired_states
 from vpnaas.rules import RuleEnv, RuleOptions
 from vpnaas.spec import Catalog
 
-__all__ = ["MAX_WAIT", "AgentAPI", "Watcher", "add_agent_routes"]
+__all__ = ["MAX_WAIT", "AgentAPI", "SharedStates", "Watcher", "add_agent_routes"]
 
 #: the longest long poll a client may ask for, in seconds
 MAX_WAIT = 60
 _AGENT = RequestContext(project_id=None, roles=frozenset({"admin"}), is_admin=True)
 Version = tuple[tuple[str, int], ...]
+#: the routers one agent serves, as it asked for them
+Key = tuple[str, ...]
 
 
 class Watcher:
@@ -88,6 +92,50 @@ class Watcher:
                     return
 
 
+class SharedStates:
+    """One build per version of the write counters, for every router list
+    agents wait on: after a write, 50 waiting agents cost one load of their
+    rows, not 50; under a stream of writes, one build every
+    ``min_interval`` seconds at most."""
+
+    def __init__(
+        self, build: Callable[[list[Key]], dict[Key, dict[str, Any]]], min_interval: float = 0.25
+    ) -> None:
+        self.build = build
+        self.min_interval = min_interval
+        self.built = 0.0
+        self.lock = threading.Lock()
+        self.version: Version | None = None
+        self.states: dict[Key, dict[str, Any]] = {}
+        self.waiting: Counter[Key] = Counter()
+
+    def get(self, version: Version, key: Key) -> dict[str, Any]:
+        """The state of ``key`` as of ``version`` (or newer)."""
+        with self.lock:
+            if version != self.version:
+                pause = self.built + self.min_interval - time.monotonic()
+                if pause > 0:  # a stream of writes: build at most every min_interval
+                    time.sleep(pause)
+                self.states = self.build(sorted({*self.waiting, key}))
+                self.version = version
+                self.built = time.monotonic()
+            elif key not in self.states:
+                self.states.update(self.build([key]))
+            return self.states[key]
+
+    @contextmanager
+    def waiting_for(self, key: Key) -> Iterator[None]:
+        with self.lock:
+            self.waiting[key] += 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.waiting[key] -= 1
+                if not self.waiting[key]:
+                    del self.waiting[key]
+
+
 class AgentAPI:
     """The work behind the two routes, over one database."""
 
@@ -100,6 +148,7 @@ class AgentAPI:
         self.hooks = hooks
         self.down_time = down_time
         self.watcher = Watcher(db, schema)
+        self.shared = SharedStates(self.states)
         self.sweeper = liveness.Sweeper(self.sweep, down_time)
 
     @contextmanager
@@ -116,9 +165,9 @@ class AgentAPI:
             if write:
                 env.repo.bump_revisions()
 
-    def state(self, routers: list[str]) -> dict[str, Any]:
+    def states(self, keys: list[Key]) -> dict[Key, dict[str, Any]]:
         with self._env(write=False) as env:
-            return desired_state(env, routers)
+            return desired_states(env, keys)
 
     def wait_state(
         self, routers: list[str], known: str | None, wait: float
@@ -126,16 +175,18 @@ class AgentAPI:
         """The state, at once if ``known`` is not its revision, else once it
         changes within ``wait`` seconds (``None`` if it did not)."""
         deadline = time.monotonic() + wait
-        seen = self.watcher.current()
-        state = self.state(routers)
-        while state["revision"] == known:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            version = self.watcher.wait(seen, remaining)
-            if version != seen:
-                seen = version
-                state = self.state(routers)
+        key = tuple(dict.fromkeys(routers))
+        with self.shared.waiting_for(key):
+            seen = self.watcher.current()
+            state = self.shared.get(seen, key)
+            while state["revision"] == known:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                version = self.watcher.wait(seen, remaining)
+                if version != seen:
+                    seen = version
+                    state = self.shared.get(seen, key)
         return state
 
     def report(self, doc: Any) -> dict[str, list[str]]:

@@ -1,8 +1,10 @@
 """Agents: the ``vpnaas agent`` processes that build tunnels, in Neutron's
-agents shape (``GET /v2.0/agents``, admin only, read-only).
+agents shape (``GET /v2.0/agents``, admin only).
 
-Rows are written by the agent API (a report is a heartbeat) and by the
-liveness sweep, never through the public API. An agent is identified by its
+Rows are created by the agent API (a report is a heartbeat) and changed by
+it and by the liveness sweep; through the public API an admin may only
+change ``admin_state_up`` and ``description``, or delete an agent (the next
+report records it again), as in Neutron. An agent is identified by its
 host: its id is derived from the host name, so two servers recording the
 same agent agree on the row.
 """
@@ -78,7 +80,7 @@ def agent_resources() -> tuple[Resource, ...]:
         path="/agents",
         not_found="AgentNotFound",
         extension="agent",
-        writable=False,
+        creatable=False,
         policy=Policy(get="ADMIN", update="ADMIN", delete="ADMIN"),
         fields=(
             Field(name="id", kind=Uuid(), default=None, create=False, update=False, sort=True),
@@ -86,13 +88,13 @@ def agent_resources() -> tuple[Resource, ...]:
             _read_only("binary", Str(255), AGENT_BINARY, sort=True),
             _read_only("topic", Str(255), AGENT_TOPIC, sort=True),
             _read_only("host", Str(255), sort=True),
-            _read_only("admin_state_up", Bool(), True, sort=True),
+            Field(name="admin_state_up", kind=Bool(), default=True, create=False, sort=True),
             _read_only("alive", Bool(), True, sort=True),
             _read_only("availability_zone", Str(255, nullable=True), None),
             _read_only("heartbeat_timestamp", stamp, sort=True),
             _read_only("created_at", stamp),
             _read_only("started_at", stamp),
-            _read_only("description", Str(255), ""),
+            Field(name="description", kind=Str(255), default="", create=False),
             _read_only("configurations", JsonObject(), {}),
             _read_only("resources_synced", Str(8, nullable=True), None, filter=False),
         ),

@@ -15,7 +15,7 @@ import ipaddress
 from typing import Any
 
 from vpnaas import errors
-from vpnaas.drivers.strongswan.state import local_address, local_cidrs, peer_cidrs
+from vpnaas.drivers.strongswan.state import load_rows, local_cidrs, peer_cidrs
 from vpnaas.rules import ResourceRules, RuleEnv
 from vpnaas.rules.ipsec_site_connection import ConnectionRules
 from vpnaas.rules.policies import PolicyRules
@@ -135,12 +135,18 @@ class DriverConnectionRules(ConnectionRules):
             policy = env.repo.get(env.res(member), conn[f"{member}_id"])
             assert policy is not None
             check(policy)
-        peers = peer_cidrs(env, conn)
-        _refuse_ipv6(conn["peer_address"], peers, local_cidrs(env, service, conn))
-        others = _router_connections(env, service["router_id"], conn["id"])
-        _refuse_overlaps(service["router_id"], peers, [(o, peer_cidrs(env, o)) for o in others])
-        address = local_address(env, service["router_id"])
-        _refuse_group_conflicts(service["router_id"], conn, others, address)
+        router_id = service["router_id"]
+        rows = load_rows(env, [router_id], extra=[conn])
+        peers = peer_cidrs(rows, conn)
+        _refuse_ipv6(conn["peer_address"], peers, local_cidrs(rows, service, conn))
+        others = [
+            other
+            for sibling in rows.services.get(router_id, [])
+            for other in rows.connections.get(sibling["id"], [])
+            if other["id"] != conn["id"]
+        ]
+        _refuse_overlaps(router_id, peers, [(o, peer_cidrs(rows, o)) for o in others])
+        _refuse_group_conflicts(router_id, conn, others, rows.addresses[router_id])
 
 
 def _refuse_ipv6(peer_address: str, peers: list[str], locals_: list[str]) -> None:
@@ -150,15 +156,6 @@ def _refuse_ipv6(peer_address: str, peers: list[str], locals_: list[str]) -> Non
         for cidr in cidrs:
             if ip_version(cidr) == 6:
                 raise _unsupported(attribute, cidr, NO_IPV6)
-
-
-def _router_connections(env: RuleEnv, router_id: str, conn_id: str) -> list[dict[str, Any]]:
-    services = env.table("vpnservice")
-    conns = env.table("ipsec_site_connection")
-    ids = env.repo.ids(env.res("vpnservice"), services.c.router_id == router_id)
-    return env.repo.find(
-        env.res("ipsec_site_connection"), conns.c.vpnservice_id.in_(ids), conns.c.id != conn_id
-    )
 
 
 def _refuse_overlaps(

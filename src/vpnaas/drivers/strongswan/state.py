@@ -2,21 +2,34 @@
 returns it (docs/agent-protocol.md), with its revision digests.
 
 Everything is read through the repository inside one transaction, so the
-psk comes out as clients wrote it whatever the storage does with it.
+psk comes out as clients wrote it whatever the storage does with it; the
+rows of any number of routers are loaded in a fixed number of queries.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
+import sqlalchemy as sa
 
 from vpnaas.rules import RuleEnv
-from vpnaas.topology.queries import gateway_ips, ip_version
+from vpnaas.spec.core import DEVICE_OWNER_GATEWAY
+from vpnaas.topology.queries import ip_version
 
-__all__ = ["WATCHED", "connection_doc", "desired_state", "digest", "router_state"]
+__all__ = [
+    "WATCHED",
+    "Rows",
+    "desired_state",
+    "desired_states",
+    "digest",
+    "load_rows",
+    "local_cidrs",
+    "peer_cidrs",
+]
 
 #: the resources whose rows the desired state is built from
 WATCHED = (
@@ -41,40 +54,122 @@ def digest(doc: Any) -> str:
 
 def desired_state(env: RuleEnv, routers: Iterable[str]) -> dict[str, Any]:
     """The whole document for ``routers`` (each once, in the order given)."""
-    docs = [router_state(env, router_id) for router_id in dict.fromkeys(routers)]
-    return {"revision": digest(docs), "routers": docs}
+    key = tuple(dict.fromkeys(routers))
+    return desired_states(env, [key])[key]
 
 
-def local_address(env: RuleEnv, router_id: str) -> str | None:
-    """The router's outside address: its gateway port's first IPv4 address."""
-    return next((ip for ip in gateway_ips(env, router_id) if ip_version(ip) == 4), None)
+def desired_states(
+    env: RuleEnv, keys: Iterable[tuple[str, ...]]
+) -> dict[tuple[str, ...], dict[str, Any]]:
+    """The documents of several router lists, from one load of their rows
+    (what waiting agents need after a write: a few queries, not a few per
+    router)."""
+    wanted = list(keys)
+    rows = load_rows(env, {router for key in wanted for router in key})
+    docs = {router: router_doc(rows, router) for key in wanted for router in key}
+    found = {}
+    for key in wanted:
+        routers = [docs[router] for router in key]
+        found[key] = {"revision": digest(routers), "routers": routers}
+    return found
 
 
-def router_state(env: RuleEnv, router_id: str) -> dict[str, Any]:
-    address = local_address(env, router_id)
-    services_res = env.res("vpnservice")
-    services = env.repo.find(services_res, env.table("vpnservice").c.router_id == router_id)
+@dataclass
+class Rows:
+    """Every row the desired state of some routers is built from."""
+
+    addresses: dict[str, str | None]
+    services: dict[str, list[dict[str, Any]]]
+    connections: dict[str, list[dict[str, Any]]]
+    subnet_cidrs: dict[str, str]
+    groups: dict[str, list[str]]
+    policies: dict[str, dict[str, Any]]
+
+
+def load_rows(env: RuleEnv, routers: Iterable[str], extra: Iterable[dict[str, Any]] = ()) -> Rows:
+    """The rows of ``routers``' services and connections (plus the groups
+    and policies of the ``extra`` connections, not stored yet), by id."""
+    routers = sorted(set(routers))
+    res = env.res
+    services = env.repo.find(res("vpnservice"), env.table("vpnservice").c.router_id.in_(routers))
+    conns = env.repo.find(
+        res("ipsec_site_connection"),
+        env.table("ipsec_site_connection").c.vpnservice_id.in_([s["id"] for s in services]),
+    )
+    every = [*conns, *extra]
+    group_ids = {c[k] for c in every for k in ("local_ep_group_id", "peer_ep_group_id") if c[k]}
+    groups = _by_id(env, "endpoint_group", group_ids)
+    subnet_ids = {s["subnet_id"] for s in services if s["subnet_id"]}
+    subnet_ids.update(e for g in groups.values() if g["type"] == "subnet" for e in g["endpoints"])
+    subnets = env.table("subnet")
+    cidrs = env.repo.conn.execute(
+        sa.select(subnets.c.id, subnets.c.cidr).where(subnets.c.id.in_(sorted(subnet_ids)))
+    )
+    policies = {}
+    for member in ("ikepolicy", "ipsecpolicy"):
+        policies.update(_by_id(env, member, {c[f"{member}_id"] for c in every}))
+    return Rows(
+        addresses=gateway_addresses(env, routers),
+        services=_grouped(services, "router_id"),
+        connections=_grouped(conns, "vpnservice_id"),
+        subnet_cidrs={str(row[0]): str(row[1]) for row in cidrs},
+        groups={gid: list(g["endpoints"]) for gid, g in groups.items()},
+        policies=policies,
+    )
+
+
+def _by_id(env: RuleEnv, member: str, ids: set[str]) -> dict[str, dict[str, Any]]:
+    if not ids:
+        return {}
+    table = env.table(member)
+    return {o["id"]: o for o in env.repo.find(env.res(member), table.c.id.in_(sorted(ids)))}
+
+
+def _grouped(objs: list[dict[str, Any]], key: str) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for obj in objs:
+        found.setdefault(obj[key], []).append(obj)
+    return found
+
+
+def gateway_addresses(env: RuleEnv, routers: list[str]) -> dict[str, str | None]:
+    """Each router's outside address: its gateway port's first IPv4 address."""
+    ports = env.table("port")
+    fixed = env.schema.child(env.res("port"), env.res("port").field("fixed_ips"))
+    rows = env.repo.conn.execute(
+        sa.select(ports.c.device_id, fixed.table.c.ip_address)
+        .join(ports, ports.c.id == fixed.parent)
+        .where(ports.c.device_id.in_(routers), ports.c.device_owner == DEVICE_OWNER_GATEWAY)
+        .order_by(ports.c.device_id, fixed.position)
+    )
+    found: dict[str, str | None] = dict.fromkeys(routers)
+    for router, address in rows:
+        if found[router] is None and ip_version(address) == 4:
+            found[router] = address
+    return found
+
+
+def router_doc(rows: Rows, router_id: str) -> dict[str, Any]:
+    address = rows.addresses.get(router_id)
     return {
         "id": router_id,
         "local_address": address,
-        "services": [_service_doc(env, service, address) for service in services],
-    }
-
-
-def _service_doc(env: RuleEnv, service: dict[str, Any], address: str | None) -> dict[str, Any]:
-    table = env.table("ipsec_site_connection")
-    connections = env.repo.find(
-        env.res("ipsec_site_connection"), table.c.vpnservice_id == service["id"]
-    )
-    return {
-        "id": service["id"],
-        "admin_state_up": service["admin_state_up"],
-        "connections": [connection_doc(env, service, conn, address) for conn in connections],
+        "services": [
+            {
+                "id": service["id"],
+                "admin_state_up": service["admin_state_up"],
+                "connections": [
+                    connection_doc(rows, service, conn, address)
+                    for conn in rows.connections.get(service["id"], [])
+                ],
+            }
+            for service in rows.services.get(router_id, [])
+        ],
     }
 
 
 def connection_doc(
-    env: RuleEnv, service: dict[str, Any], conn: dict[str, Any], address: str | None
+    rows: Rows, service: dict[str, Any], conn: dict[str, Any], address: str | None
 ) -> dict[str, Any]:
     """One connection's desired config and its revision (a digest of the
     config, its service's admin state and the local address)."""
@@ -86,53 +181,36 @@ def connection_doc(
         "peer_address": conn["peer_address"],
         "local_id": conn["local_id"] or address,
         "peer_id": conn["peer_id"],
-        "local_cidrs": local_cidrs(env, service, conn),
-        "peer_cidrs": peer_cidrs(env, conn),
+        "local_cidrs": local_cidrs(rows, service, conn),
+        "peer_cidrs": peer_cidrs(rows, conn),
         "psk": conn["psk"],
         "mtu": conn["mtu"],
         "initiator": conn["initiator"],
         "dpd": conn["dpd"],
         "split_selector": conn["split_selector"],
-        "ikepolicy": _policy(env, "ikepolicy", conn["ikepolicy_id"], _IKE_KEYS),
-        "ipsecpolicy": _policy(env, "ipsecpolicy", conn["ipsecpolicy_id"], _IPSEC_KEYS),
+        "ikepolicy": _policy(rows, conn["ikepolicy_id"], _IKE_KEYS),
+        "ipsecpolicy": _policy(rows, conn["ipsecpolicy_id"], _IPSEC_KEYS),
     }
     revision = digest([doc, service["admin_state_up"]])
     return {"id": doc["id"], "revision": revision, **doc}
 
 
-def local_cidrs(env: RuleEnv, service: dict[str, Any], conn: dict[str, Any]) -> list[str]:
+def local_cidrs(rows: Rows, service: dict[str, Any], conn: dict[str, Any]) -> list[str]:
     """The service's subnet, or the subnets of the local endpoint group."""
     if service["subnet_id"] is not None:
         subnet_ids = [service["subnet_id"]]
-    elif conn["local_ep_group_id"] is not None:
-        subnet_ids = _group(env, conn["local_ep_group_id"])
     else:
-        subnet_ids = []
-    subnet_res = env.res("subnet")
-    cidrs = (env.repo.value(subnet_res, subnet_id, "cidr") for subnet_id in subnet_ids)
-    return [cidr for cidr in cidrs if cidr is not None]
+        subnet_ids = rows.groups.get(conn["local_ep_group_id"] or "", [])
+    return [rows.subnet_cidrs[s] for s in subnet_ids if s in rows.subnet_cidrs]
 
 
-def peer_cidrs(env: RuleEnv, conn: dict[str, Any]) -> list[str]:
+def peer_cidrs(rows: Rows, conn: dict[str, Any]) -> list[str]:
     """``peer_cidrs``, or the CIDRs of the peer endpoint group."""
     if conn["peer_cidrs"]:
         return list(conn["peer_cidrs"])
-    if conn["peer_ep_group_id"] is not None:
-        return _group(env, conn["peer_ep_group_id"])
-    return []
+    return list(rows.groups.get(conn["peer_ep_group_id"] or "", []))
 
 
-def _group(env: RuleEnv, group_id: str) -> list[str]:
-    key = f"endpoint_group:{group_id}"
-    if key not in env.cache:
-        group = env.repo.get(env.res("endpoint_group"), group_id)
-        env.cache[key] = list(group["endpoints"]) if group else []
-    return list(env.cache[key])
-
-
-def _policy(env: RuleEnv, member: str, obj_id: str, keys: tuple[str, ...]) -> dict[str, Any]:
-    key = f"{member}:{obj_id}"
-    if key not in env.cache:
-        policy = env.repo.get(env.res(member), obj_id) or {"id": obj_id}
-        env.cache[key] = {name: policy.get(name) for name in keys}
-    return dict(env.cache[key])
+def _policy(rows: Rows, obj_id: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    policy = rows.policies.get(obj_id, {"id": obj_id})
+    return {name: policy.get(name) for name in keys}
