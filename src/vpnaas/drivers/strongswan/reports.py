@@ -99,6 +99,7 @@ def apply_report(env: RuleEnv, report: Report) -> dict[str, list[str]]:
     """Record the heartbeat and the fresh entries of ``report`` (inside the
     caller's write transaction); answer which entries were accepted."""
     _heartbeat(env, report)
+    _lock_routers(env, report.routers)
     state = desired_state(env, report.routers)
     current: dict[str, tuple[str, bool]] = {}
     for router in state["routers"]:
@@ -121,6 +122,24 @@ def apply_report(env: RuleEnv, report: Report) -> dict[str, list[str]]:
         for service in router["services"]:
             _settle_service(env, service["id"])
     return {"accepted": accepted, "stale": stale}
+
+
+def _lock_routers(env: RuleEnv, routers: tuple[str, ...]) -> None:
+    """Lock the services and connections of ``routers`` before reading
+    their desired state, so an update committing meanwhile (it locks the
+    rows it changes) waits, and no report for the old revision lands after
+    it (SQLite's write transaction excludes every other writer anyway)."""
+    services = env.table("vpnservice")
+    conns = env.table("ipsec_site_connection")
+    ids = list(
+        env.repo.conn.scalars(
+            sa.select(services.c.id).where(services.c.router_id.in_(routers)).with_for_update()
+        )
+    )
+    if ids:
+        env.repo.conn.execute(
+            sa.select(conns.c.id).where(conns.c.vpnservice_id.in_(ids)).with_for_update()
+        ).all()
 
 
 def _heartbeat(env: RuleEnv, report: Report) -> None:

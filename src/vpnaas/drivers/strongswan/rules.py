@@ -73,10 +73,14 @@ def check_ipsecpolicy(policy: dict[str, Any]) -> None:
 
 
 def _mark_connections_pending(env: RuleEnv, member: str, policy_id: str) -> None:
+    """Every connection of the policy waits for a report of its new config.
+    Each row is written (a pending one with its own status), which locks it
+    against a report for the old config that is being applied meanwhile."""
     res = env.res("ipsec_site_connection")
     for conn_id in env.repo.ids_by(res, f"{member}_id", policy_id):
-        if env.repo.value(res, conn_id, "status") not in PENDING_STATUSES:
-            env.repo.update(res, conn_id, {"status": PENDING_UPDATE})
+        status = env.repo.value(res, conn_id, "status")
+        pending = status if status in PENDING_STATUSES else PENDING_UPDATE
+        env.repo.update(res, conn_id, {"status": pending})
 
 
 class DriverPolicyRules(PolicyRules):
