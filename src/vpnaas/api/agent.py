@@ -199,9 +199,10 @@ class AgentAPI:
         return retrying(apply)
 
     def sweep(self) -> list[str]:
-        with self._env(write=False) as env:
-            if not liveness.late_agents(env, self.down_time):
-                return []
+        """Declare late agents dead: one plain read while none is late."""
+        sql, params = liveness.late_query(self.schema, self.db.paramstyle, self.down_time)
+        if not self.db.peek(sql, params):
+            return []
         with self._env(write=True) as env:
             return liveness.sweep(env, self.down_time)
 

@@ -20,11 +20,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from vpnaas.db.engine import retrying
+from vpnaas.db.revisions import marker
+from vpnaas.db.tables import Schema
 from vpnaas.rules import RuleEnv
 from vpnaas.spec.agents import TIMESTAMP_FORMAT
 from vpnaas.spec.vpn import ACTIVE, DOWN, ERROR
 
-__all__ = ["Sweeper", "sweep"]
+__all__ = ["Sweeper", "late_agents", "late_query", "sweep"]
 
 LOG = logging.getLogger(__name__)
 SILENT = "agent not heard from"
@@ -33,6 +35,15 @@ SILENT = "agent not heard from"
 def _cutoff(down_time: int) -> str:
     then = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=down_time)
     return then.strftime(TIMESTAMP_FORMAT)
+
+
+def late_query(schema: Schema, paramstyle: str, down_time: int) -> tuple[str, tuple[Any, ...]]:
+    """Plain SQL finding one late agent, if any (what a sweep runs every
+    second while all is well)."""
+    mark = marker(paramstyle)
+    table = schema.tables["agent"].name
+    sql = f"SELECT id FROM {table} WHERE alive = {mark} AND heartbeat_timestamp < {mark} LIMIT 1"  # noqa: S608
+    return sql, (True, _cutoff(down_time))
 
 
 def late_agents(env: RuleEnv, down_time: int) -> list[dict[str, Any]]:
