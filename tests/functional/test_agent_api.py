@@ -188,15 +188,21 @@ def test_a_stale_report_changes_nothing(world: World) -> None:
 def test_an_error_report_keeps_its_reason_and_errs_the_service(world: World) -> None:
     conn = world.connection_doc()
     entry = {"id": conn["id"], "revision": conn["revision"], "status": "ERROR"}
+    world.report({**entry, "reason": "x" * 300})
+    assert _reason(world, conn["id"]) == "x" * 255
     world.report({**entry, "reason": "authentication failed"})
     assert world.show(f"/vpn/vpnservices/{world.service}")["status"] == "ERROR"
     shown = world.show(f"/vpn/ipsec-site-connections/{world.connection}")
     assert shown["status"] == "ERROR"
     assert "status_reason" not in shown
+    assert _reason(world, conn["id"]) == "authentication failed"
+
+
+def _reason(world: World, conn_id: str) -> str | None:
     table = schema().tables["ipsec_site_connection"]
     with world.agent_app.db.read() as db:
-        reason = db.scalar(sa.select(table.c.status_reason).where(table.c.id == conn["id"]))
-    assert reason == "authentication failed"
+        reason = db.scalar(sa.select(table.c.status_reason).where(table.c.id == conn_id))
+    return None if reason is None else str(reason)
 
 
 def test_admin_down_is_never_active(world: World) -> None:

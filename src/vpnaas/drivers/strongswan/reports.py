@@ -26,6 +26,9 @@ from vpnaas.spec.vpn import ACTIVE, DOWN, ERROR, PENDING_STATUSES
 __all__ = ["ConnectionReport", "Report", "apply_report", "parse_report", "service_status"]
 
 REPORTED = (ACTIVE, DOWN, ERROR)
+#: the longest reason kept (longer ones are cut, never refused: a report
+#: refused for its wording would stop the agent's heartbeat)
+REASON_MAX = 255
 ADMIN_DOWN = "admin down"
 
 
@@ -87,7 +90,11 @@ def _connection(entry: Any) -> ConnectionReport:
     status = entry.get("status")
     if status not in REPORTED:
         raise errors.InvalidAgentRequest(reason=f"status must be one of {', '.join(REPORTED)}")
-    reason = _text(entry, "reason", default=None)
+    reason = entry.get("reason") or None
+    if reason is not None:
+        if not isinstance(reason, str):
+            raise errors.InvalidAgentRequest(reason="reason must be a string or null")
+        reason = reason[:REASON_MAX]
     return ConnectionReport(_text(entry, "id", 36), _text(entry, "revision", 64), status, reason)
 
 
