@@ -227,7 +227,14 @@ def test_a_silent_agent_is_dead_and_its_connections_down(world: World) -> None:
     agents = schema().tables["agent"]
     with world.agent_app.db.write() as db:
         db.execute(sa.update(agents).values(heartbeat_timestamp="2000-01-01 00:00:00"))
-    assert world.agent_app.api.sweep() == ["gw-a"]
+    other_server = create_agent_app(
+        Settings(database_url=world.agent_app.db.url, driver="strongswan")
+    )
+    try:  # two servers sweeping one database: one of them declares it
+        assert world.agent_app.api.sweep() == ["gw-a"]
+        assert other_server.api.sweep() == []
+    finally:
+        other_server.close()
     assert world.agent_app.api.sweep() == []
     assert world.show(f"/vpn/ipsec-site-connections/{world.connection}")["status"] == "DOWN"
     assert world.show(f"/vpn/vpnservices/{world.service}")["status"] == "DOWN"
@@ -377,3 +384,25 @@ def test_aggressive_mode_when_the_operator_allows_it(tmp_path: Path) -> None:
         assert refused.status_code == 400
     finally:
         app.db.dispose()
+
+
+def test_revisions_follow_the_config_not_the_status(world: World) -> None:
+    first = world.connection_doc()
+    world.report({"id": first["id"], "revision": first["revision"], "status": "ACTIVE"})
+    assert world.connection_doc()["revision"] == first["revision"]
+    path = f"/v2.0/vpn/ipsec-site-connections/{world.connection}"
+    result = world.api.simulate_put(
+        path, json={"ipsec_site_connection": {"psk": "another-secret"}}, headers=PROJECT
+    )
+    assert result.status_code == 200, result.text
+    second = world.connection_doc()
+    assert second["psk"] == "another-secret"
+    assert second["revision"] != first["revision"]
+    world.report({"id": second["id"], "revision": second["revision"], "status": "ACTIVE"})
+    result = world.api.simulate_put(
+        f"/v2.0/vpn/vpnservices/{world.service}",
+        json={"vpnservice": {"admin_state_up": False}},
+        headers=PROJECT,
+    )
+    assert result.status_code == 200, result.text
+    assert world.connection_doc()["revision"] not in (first["revision"], second["revision"])
