@@ -59,6 +59,13 @@ class World:
         doc: dict[str, Any] = result.json
         return doc
 
+    def update(self, path: str, member: str, body: dict[str, Any]) -> dict[str, Any]:
+        """PUT ``body`` on ``/v2.0<path>`` as the project; the updated object."""
+        result = self.api.simulate_put(f"/v2.0{path}", json={member: body}, headers=PROJECT)
+        assert result.status_code == 200, result.text
+        doc: dict[str, Any] = result.json[member]
+        return doc
+
     def show(self, path: str) -> dict[str, Any]:
         result = self.api.simulate_get(f"/v2.0{path}", headers=PROJECT)
         assert result.status_code == 200, result.text
@@ -208,12 +215,7 @@ def _reason(world: World, conn_id: str) -> str | None:
 def test_admin_down_is_never_active(world: World) -> None:
     conn = world.connection_doc()
     world.report({"id": conn["id"], "revision": conn["revision"], "status": "ACTIVE"})
-    result = world.api.simulate_put(
-        f"/v2.0/vpn/vpnservices/{world.service}",
-        json={"vpnservice": {"admin_state_up": False}},
-        headers=PROJECT,
-    )
-    assert result.status_code == 200, result.text
+    world.update(f"/vpn/vpnservices/{world.service}", "vpnservice", {"admin_state_up": False})
     conn = world.connection_doc()
     world.report({"id": conn["id"], "revision": conn["revision"], "status": "ACTIVE"})
     assert world.show(f"/vpn/ipsec-site-connections/{world.connection}")["status"] == "DOWN"
@@ -258,12 +260,7 @@ def test_a_long_poll_answers_a_change_and_304s_without_one(world: World) -> None
     poll.start()
     poll.join(0.5)
     assert answers == []  # still waiting
-    result = world.api.simulate_put(
-        f"/v2.0/vpn/ikepolicies/{world.ikepolicy}",
-        json={"ikepolicy": {"lifetime": {"value": 7200}}},
-        headers=PROJECT,
-    )
-    assert result.status_code == 200, result.text
+    world.update(f"/vpn/ikepolicies/{world.ikepolicy}", "ikepolicy", {"lifetime": {"value": 7200}})
     poll.join(20)
     assert not poll.is_alive()
     (state,) = answers
@@ -342,12 +339,11 @@ def test_agents_are_for_admins_only(world: World) -> None:
 def test_an_update_is_pending_until_its_revision_is_reported(world: World) -> None:
     old = world.connection_doc()
     world.report({"id": old["id"], "revision": old["revision"], "status": "ACTIVE"})
-    result = world.api.simulate_put(
-        f"/v2.0/vpn/ipsecpolicies/{old['ipsecpolicy']['id']}",
-        json={"ipsecpolicy": {"lifetime": {"value": 1800}}},
-        headers=PROJECT,
+    world.update(
+        f"/vpn/ipsecpolicies/{old['ipsecpolicy']['id']}",
+        "ipsecpolicy",
+        {"lifetime": {"value": 1800}},
     )
-    assert result.status_code == 200, result.text
     path = f"/vpn/ipsec-site-connections/{world.connection}"
     assert world.show(path)["status"] == "PENDING_UPDATE"
     assert world.report({"id": old["id"], "revision": old["revision"], "status": "ACTIVE"}) == {
@@ -359,10 +355,8 @@ def test_an_update_is_pending_until_its_revision_is_reported(world: World) -> No
     assert new["revision"] != old["revision"]
     world.report({"id": new["id"], "revision": new["revision"], "status": "ACTIVE"})
     assert world.show(path)["status"] == "ACTIVE"
-    result = world.api.simulate_put(
-        f"/v2.0{path}", json={"ipsec_site_connection": {"mtu": 1400}}, headers=PROJECT
-    )
-    assert result.json["ipsec_site_connection"]["status"] == "PENDING_UPDATE"
+    updated = world.update(path, "ipsec_site_connection", {"mtu": 1400})
+    assert updated["status"] == "PENDING_UPDATE"
     assert world.connection_doc()["mtu"] == 1400
 
 
@@ -390,19 +384,11 @@ def test_revisions_follow_the_config_not_the_status(world: World) -> None:
     first = world.connection_doc()
     world.report({"id": first["id"], "revision": first["revision"], "status": "ACTIVE"})
     assert world.connection_doc()["revision"] == first["revision"]
-    path = f"/v2.0/vpn/ipsec-site-connections/{world.connection}"
-    result = world.api.simulate_put(
-        path, json={"ipsec_site_connection": {"psk": "another-secret"}}, headers=PROJECT
-    )
-    assert result.status_code == 200, result.text
+    path = f"/vpn/ipsec-site-connections/{world.connection}"
+    world.update(path, "ipsec_site_connection", {"psk": "another-secret"})
     second = world.connection_doc()
     assert second["psk"] == "another-secret"
     assert second["revision"] != first["revision"]
     world.report({"id": second["id"], "revision": second["revision"], "status": "ACTIVE"})
-    result = world.api.simulate_put(
-        f"/v2.0/vpn/vpnservices/{world.service}",
-        json={"vpnservice": {"admin_state_up": False}},
-        headers=PROJECT,
-    )
-    assert result.status_code == 200, result.text
+    world.update(f"/vpn/vpnservices/{world.service}", "vpnservice", {"admin_state_up": False})
     assert world.connection_doc()["revision"] not in (first["revision"], second["revision"])
