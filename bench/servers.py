@@ -20,7 +20,7 @@ from pathlib import Path
 
 from tests.support.net import LOOPBACK, free_port
 
-__all__ = ["HOST", "Process", "free_port", "memory_of", "vpnaas_command"]
+__all__ = ["HOST", "Process", "children", "free_port", "memory_of", "vpnaas_command"]
 
 HOST = LOOPBACK
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,7 +114,7 @@ class Process:
 
     def worker_pids(self) -> list[int]:
         """The worker processes granian spawned (children of the main one)."""
-        return _children(self.pid)
+        return children(self.pid)
 
     def stop(self) -> None:
         if self.popen is None or self.popen.poll() is not None:
@@ -130,7 +130,7 @@ class Process:
             self.popen.wait(timeout=15)
 
 
-def _children(pid: int) -> list[int]:
+def children(pid: int) -> list[int]:
     found: list[int] = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():

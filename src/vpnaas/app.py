@@ -29,6 +29,7 @@ import falcon
 from oslo_middleware import http_proxy_to_wsgi
 
 from vpnaas.api import http, openapi, routes
+from vpnaas.api.agent import AgentAPI, AgentsOnly, add_agent_routes
 from vpnaas.api.controller import Controller
 from vpnaas.api.openapi_shapes import OPENAPI_PATH
 from vpnaas.api.request_id import RequestId
@@ -39,7 +40,7 @@ from vpnaas.db.secrets import Sealer
 from vpnaas.drivers import StatusWriter, make_driver
 from vpnaas.health import healthcheck_app
 from vpnaas.policy import Authorizer
-from vpnaas.rules import RuleOptions
+from vpnaas.rules import ResourceRules, RuleOptions
 from vpnaas.rules.registry import vpn_rules
 from vpnaas.settings import Settings, new_conf
 from vpnaas.spec import Catalog, catalog
@@ -47,7 +48,7 @@ from vpnaas.topology import topology_hooks, topology_rules
 from vpnaas.topology.interfaces import add_interface_routes, interface_actions
 from vpnaas.ui import create_console
 
-__all__ = ["Application", "create_app"]
+__all__ = ["AgentApplication", "Application", "create_agent_app", "create_app"]
 
 LOG = logging.getLogger(__name__)
 
@@ -70,10 +71,7 @@ def create_app(settings: Settings, cat: Catalog | None = None) -> Application:
     that a new attribute needs nothing but its declaration)."""
     if cat is None:
         cat = catalog(legacy_crypto=settings.legacy_crypto)
-    conf = settings.conf
-    if conf is None:
-        conf = new_conf()
-        conf([], project="vpnaas", default_config_files=[], default_config_dirs=[])
+    conf = _conf(settings)
     db = Database(settings.database_url, settings.pool)
     schema = tables.schema() if cat.resources == catalog().resources else tables.Schema(cat)
     authorizer = Authorizer(conf, cat)
@@ -83,7 +81,7 @@ def create_app(settings: Settings, cat: Catalog | None = None) -> Application:
         db=db,
         schema=schema,
         authorizer=authorizer,
-        rules={**topology_rules(), **vpn_rules()},
+        rules={**topology_rules(), **vpn_rules(), **_driver_rules(settings)},
         hooks=topo_hooks,
         sealer=_sealer(settings),
         driver=make_driver(
@@ -150,6 +148,59 @@ def _keystone_url(settings: Settings, conf: Any) -> str | None:
         return settings.console.auth_url
     url = conf.keystone_authtoken.www_authenticate_uri
     return str(url) if url else None
+
+
+@dataclass
+class AgentApplication:
+    """The agent API's WSGI callable and its parts."""
+
+    wsgi: WSGIApp
+    api: AgentAPI
+    db: Database
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        return self.wsgi(environ, start_response)
+
+    def close(self) -> None:
+        self.api.sweeper.stop()
+        self.db.dispose()
+
+
+def create_agent_app(settings: Settings) -> AgentApplication:
+    """The agent API (docs/agent-protocol.md) for ``settings``: the same
+    authentication as the API, the admin or service role on every request,
+    and the liveness sweeper running beside it."""
+    cat = catalog(legacy_crypto=settings.legacy_crypto)
+    conf = _conf(settings)
+    db = Database(settings.database_url, settings.pool)
+    agent_api = AgentAPI(
+        db, tables.schema(), cat, topology_hooks(), settings.agent_api.agent_down_time
+    )
+    api = falcon.App(middleware=[AgentsOnly()])
+    api.add_error_handler(Exception, http.handle_error)
+    api.add_error_handler(falcon.HTTPError, http.handle_error)
+    add_agent_routes(api, agent_api, settings.max_body_size)
+    wsgi: WSGIApp = RequestId(_authenticated(api, settings, conf, Authorizer(conf, cat)))
+    agent_api.sweeper.start()
+    return AgentApplication(wsgi=wsgi, api=agent_api, db=db)
+
+
+def _conf(settings: Settings) -> Any:
+    """The ``ConfigOpts`` settings were read from, or defaults."""
+    if settings.conf is not None:
+        return settings.conf
+    conf = new_conf()
+    conf([], project="vpnaas", default_config_files=[], default_config_dirs=[])
+    return conf
+
+
+def _driver_rules(settings: Settings) -> dict[str, ResourceRules]:
+    """The checks the data plane adds to the VPN rules (none for null)."""
+    if settings.driver != "strongswan":
+        return {}
+    from vpnaas.drivers.strongswan.rules import strongswan_rules
+
+    return strongswan_rules(allow_aggressive=settings.allow_aggressive_mode)
 
 
 def _authenticated(api: WSGIApp, settings: Settings, conf: Any, authorizer: Authorizer) -> WSGIApp:

@@ -15,7 +15,8 @@ from typing import Any
 
 from oslo_config import cfg
 
-__all__ = ["ConsoleOptions", "PoolOptions", "Settings", "TopologySeed", "load", "new_conf"]
+
+__all__ = ["AgentAPIOptions", "ConsoleOptions", "PoolOptions", "Settings", "TopologySeed", "load", "new_conf"]
 
 DEFAULT_DATABASE = "sqlite:///vpnaas.sqlite"
 
@@ -93,8 +94,15 @@ _VPNAAS_OPTS = [
     cfg.StrOpt(
         "driver",
         default="null",
-        choices=["null"],
-        help="Data plane: null reports every service and connection DOWN.",
+        choices=["null", "strongswan"],
+        help="Data plane: null reports every service and connection DOWN; strongswan "
+        "leaves them pending until a vpnaas agent reports what charon really has.",
+    ),
+    cfg.BoolOpt(
+        "allow_aggressive_mode",
+        default=False,
+        help="With the strongswan driver, accept IKE policies in aggressive mode "
+        "(the identity travels unprotected and the psk can be attacked offline).",
     ),
     cfg.BoolOpt(
         "null_driver_settles",
@@ -140,6 +148,22 @@ _CONSOLE_OPTS = [
     ),
     cfg.StrOpt("user_domain_id", default="default", help="Domain of console users."),
     cfg.StrOpt("project_domain_id", default="default", help="Domain of their projects."),
+_AGENT_API_OPTS = [
+    cfg.HostAddressOpt("bind_host", default="127.0.0.1", help="Address the agent API listens on."),
+    cfg.PortOpt("bind_port", default=9697, help="Port of the agent API."),
+    cfg.IntOpt(
+        "threads",
+        default=128,
+        min=2,
+        help="Request threads of the agent API; each waiting agent holds one.",
+    ),
+    cfg.IntOpt(
+        "agent_down_time",
+        default=30,
+        min=2,
+        help="Seconds without a report after which an agent is dead and its "
+        "connections DOWN (three report intervals).",
+    ),
 ]
 _TOPOLOGY_OPTS = [
     cfg.BoolOpt(
@@ -203,6 +227,16 @@ class TopologySeed:
 
 
 @dataclass(frozen=True)
+class AgentAPIOptions:
+    """The agent API's listener and liveness (``[agent_api]``)."""
+
+    host: str = "127.0.0.1"
+    port: int = 9697
+    threads: int = 128
+    agent_down_time: int = 30
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything vpnaas itself reads from configuration."""
 
@@ -222,6 +256,8 @@ class Settings:
     response_cache: bool = True
     driver: str = "null"
     null_driver_settles: bool = True
+    allow_aggressive_mode: bool = False
+    agent_api: AgentAPIOptions = field(default_factory=AgentAPIOptions)
     peer_hosts_file: str | None = None
     secret_keys: tuple[str, ...] = field(default=(), repr=False)
     secret_key_file: str | None = None
@@ -250,6 +286,7 @@ def new_conf() -> cfg.ConfigOpts:
     conf.register_opts(_VPNAAS_OPTS, group="vpnaas")
     conf.register_opts(_TOPOLOGY_OPTS, group="topology")
     conf.register_opts(_CONSOLE_OPTS, group="console")
+    conf.register_opts(_AGENT_API_OPTS, group="agent_api")
     return conf
 
 
@@ -281,6 +318,13 @@ def load(config_files: Sequence[str] = (), **overrides: Any) -> Settings:
         response_cache=conf.response_cache,
         driver=conf.vpnaas.driver,
         null_driver_settles=conf.vpnaas.null_driver_settles,
+        allow_aggressive_mode=conf.vpnaas.allow_aggressive_mode,
+        agent_api=AgentAPIOptions(
+            host=conf.agent_api.bind_host,
+            port=conf.agent_api.bind_port,
+            threads=conf.agent_api.threads,
+            agent_down_time=conf.agent_api.agent_down_time,
+        ),
         peer_hosts_file=conf.vpnaas.peer_hosts_file,
         secret_keys=tuple(conf.vpnaas.secret_key),
         secret_key_file=conf.vpnaas.secret_key_file,
@@ -314,4 +358,5 @@ def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
         ("vpnaas", list(_VPNAAS_OPTS)),
         ("topology", list(_TOPOLOGY_OPTS)),
         ("console", list(_CONSOLE_OPTS)),
+        ("agent_api", list(_AGENT_API_OPTS)),
     ]

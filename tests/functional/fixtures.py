@@ -26,6 +26,7 @@ from gabbi import fixture
 from tests.support import databases
 from vpnaas.app import Application, create_app
 from vpnaas.db.secrets import generate_key
+from vpnaas.app import AgentApplication, Application, create_agent_app, create_app
 from vpnaas.db.tables import schema
 from vpnaas.settings import Settings, TopologySeed
 from vpnaas.topology.seed import seed_external_network
@@ -36,10 +37,11 @@ __all__ = [
     "LegacyCryptoFixture",
     "PendingFixture",
     "TopologyFixture",
+    "StrongswanFixture",
     "current_app",
 ]
 
-_APP: list[Application] = []
+_APP: list[Any] = []
 #: a database server URL: each story then gets its own database there
 SERVER_URL_ENV = "VPNAAS_TEST_DATABASE_URL"
 HOSTS = "198.51.100.7 peer.example.test\n2001:db8:77::7 peer6.example.test\n"
@@ -204,3 +206,35 @@ def _router(
 def _attach(client: testing.TestClient, project: str, router_id: str, subnet_id: str) -> None:
     path = f"/v2.0/routers/{router_id}/add_router_interface"
     _call(client, "PUT", project, path, {"subnet_id": subnet_id})
+
+
+class _WithAgentAPI:
+    """The API, and under ``/agent/`` the agent API, over one database."""
+
+    def __init__(self, app: Application, agents: AgentApplication) -> None:
+        self.app = app
+        self.agents = agents
+        self.db = app.db
+        self.controller = app.controller
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO", "").startswith("/agent/"):
+            return self.agents(environ, start_response)
+        return self.app(environ, start_response)
+
+
+class StrongswanFixture(APIFixture):
+    """vpnaas with the strongswan driver, its agent API served under
+    ``/agent/`` beside the API (``vpnaas serve`` gives it a listener of its own)."""
+
+    overrides: ClassVar[dict[str, Any]] = {"driver": "strongswan"}
+
+    def start_fixture(self) -> None:
+        super().start_fixture()
+        app = _APP.pop()
+        settings = Settings(database_url=app.db.url, driver="strongswan")
+        _APP.append(_WithAgentAPI(app, create_agent_app(settings)))
+
+    def stop_fixture(self) -> None:
+        _APP[-1].agents.close()
+        super().stop_fixture()

@@ -206,7 +206,13 @@ def _links(res: Resource, cat: Catalog, actions: Mapping[str, ActionShape]) -> S
         links[action] = {"operationId": action, "parameters": {"path.obj_id": new_id}}
     for other in cat.resources:
         for fld in other.fields:
-            if other.writable and fld.create and fld.ref == res.member and fld.stored:
+            if (
+                other.writable
+                and other.creatable
+                and fld.create
+                and fld.ref == res.member
+                and fld.stored
+            ):
                 links[f"{other.member}_{fld.name}"] = {
                     "operationId": _op_id("create", other),
                     "requestBody": {other.member: {fld.name: new_id}},
@@ -227,7 +233,7 @@ def _collection(res: Resource, cat: Catalog, actions: Mapping[str, ActionShape])
             "responses": _responses(200, ref(f"{res.member}_list"), READ_ERRORS),
         }
     }
-    if res.writable:
+    if res.writable and res.creatable:
         created = _responses(201, _envelope(res.member, ref(res.member)), WRITE_ERRORS)
         created["201"]["links"] = _links(res, cat, actions)
         ops["post"] = {
@@ -288,7 +294,8 @@ def document(cat: Catalog, actions: Mapping[str, ActionShape]) -> Schema:
         schemas[res.member] = _item(res)
         schemas[f"{res.member}_list"] = _list(res)
         if res.writable:
-            schemas[f"{res.member}_create"] = _create(res)
+            if res.creatable:
+                schemas[f"{res.member}_create"] = _create(res)
             schemas[f"{res.member}_update"] = _update(res)
         for action in res.actions:
             paths[f"/v2.0{res.path}/{{obj_id}}/{action}"] = _action(res, action)

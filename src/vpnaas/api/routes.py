@@ -35,7 +35,7 @@ class Collection:
         self.controller = controller
         self.res = res
         self.limits = limits
-        if not res.writable:
+        if not (res.writable and res.creatable):
             self.on_post = None  # type: ignore[assignment]
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:

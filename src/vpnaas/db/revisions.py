@@ -13,10 +13,15 @@ from sqlalchemy.engine import Connection
 
 from vpnaas.db.tables import Schema
 
-__all__ = ["bump", "revisions_of", "revisions_query"]
+__all__ = ["bump", "marker", "revisions_of", "revisions_query"]
 
 #: the DB-API parameter marker of each paramstyle (for hand-written SQL)
 _PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s", "numeric": ":1"}
+
+
+def marker(paramstyle: str) -> str:
+    """The DB-API parameter marker of ``paramstyle`` (for hand-written SQL)."""
+    return _PLACEHOLDER.get(paramstyle, "?")
 
 
 def bump(conn: Connection, schema: Schema, members: Sequence[str]) -> None:
@@ -59,7 +64,7 @@ def revisions_query(
     key = ("revisions", paramstyle, wanted)
     sql: str | None = schema.statements.get(key)
     if sql is None:
-        marks = ", ".join([_PLACEHOLDER.get(paramstyle, "?")] * len(wanted))
+        marks = ", ".join([marker(paramstyle)] * len(wanted))
         table = schema.revisions.name
         sql = f"SELECT resource, number FROM {table} WHERE resource IN ({marks})"  # noqa: S608
         schema.statements[key] = sql

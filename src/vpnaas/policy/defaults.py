@@ -82,6 +82,8 @@ def _resource_rules(res: Resource) -> Iterator[policy.DocumentedRuleDefault]:
     for verb, method, suffix in _VERBS:
         if verb != "get" and not res.writable:
             continue
+        if verb == "create" and not res.creatable:
+            continue
         spec = getattr(res.policy, verb)
         legacy = res.policy.legacy_create if verb == "create" else res.policy.legacy_other
         paths = [f"/v2.0{res.path}{suffix}"]

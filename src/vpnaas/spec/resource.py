@@ -148,6 +148,8 @@ class Resource:
         extension: alias of the extension that brings the resource.
         policy: default policy rules.
         writable: create/update/delete are served (``False``: 405).
+        creatable: create is served when writable (``False``: 405 for
+            objects that appear by other means, such as agents).
         filter_aliases: extra filter names and the attribute each stands for.
         extra_filters: filters that are not attributes (a rule module builds
             their condition), with the kind that parses their values.
@@ -163,6 +165,7 @@ class Resource:
     extension: str
     policy: Policy = Policy()
     writable: bool = True
+    creatable: bool = True
     filter_aliases: tuple[tuple[str, str], ...] = ()
     extra_filters: tuple[tuple[str, Kind], ...] = ()
     actions: tuple[str, ...] = ()

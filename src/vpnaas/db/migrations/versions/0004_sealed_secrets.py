@@ -6,7 +6,7 @@ psk (255 characters of up to 4 UTF-8 bytes each); the digest is the hex of a
 SHA-256 HMAC.
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 """
 
 from __future__ import annotations

@@ -1,0 +1,216 @@
+"""The desired state of a gateway's routers, as ``GET /agent/v1/state``
+returns it (docs/agent-protocol.md), with its revision digests.
+
+Everything is read through the repository inside one transaction, so the
+psk comes out as clients wrote it whatever the storage does with it; the
+rows of any number of routers are loaded in a fixed number of queries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+
+from vpnaas.rules import RuleEnv
+from vpnaas.spec.core import DEVICE_OWNER_GATEWAY
+from vpnaas.topology.queries import ip_version
+
+__all__ = [
+    "WATCHED",
+    "Rows",
+    "desired_state",
+    "desired_states",
+    "digest",
+    "load_rows",
+    "local_cidrs",
+    "peer_cidrs",
+]
+
+#: the resources whose rows the desired state is built from
+WATCHED = (
+    "ikepolicy",
+    "ipsecpolicy",
+    "vpnservice",
+    "endpoint_group",
+    "ipsec_site_connection",
+    "router",
+    "port",
+    "subnet",
+)
+_POLICY_KEYS = ("auth_algorithm", "encryption_algorithm", "pfs", "lifetime")
+_IKE_KEYS = ("id", "ike_version", "phase1_negotiation_mode", *_POLICY_KEYS)
+_IPSEC_KEYS = ("id", "transform_protocol", "encapsulation_mode", *_POLICY_KEYS)
+
+
+def digest(doc: Any) -> str:
+    """An opaque revision: the SHA-256 of ``doc``'s canonical JSON."""
+    return hashlib.sha256(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]
+
+
+def desired_state(env: RuleEnv, routers: Iterable[str]) -> dict[str, Any]:
+    """The whole document for ``routers`` (each once, in the order given)."""
+    key = tuple(dict.fromkeys(routers))
+    return desired_states(env, [key])[key]
+
+
+def desired_states(
+    env: RuleEnv, keys: Iterable[tuple[str, ...]]
+) -> dict[tuple[str, ...], dict[str, Any]]:
+    """The documents of several router lists, from one load of their rows
+    (what waiting agents need after a write: a few queries, not a few per
+    router)."""
+    wanted = list(keys)
+    rows = load_rows(env, {router for key in wanted for router in key})
+    docs = {router: router_doc(rows, router) for key in wanted for router in key}
+    found = {}
+    for key in wanted:
+        routers = [docs[router] for router in key]
+        found[key] = {"revision": digest(routers), "routers": routers}
+    return found
+
+
+@dataclass
+class Rows:
+    """Every row the desired state of some routers is built from."""
+
+    addresses: dict[str, str | None]
+    services: dict[str, list[dict[str, Any]]]
+    connections: dict[str, list[dict[str, Any]]]
+    subnet_cidrs: dict[str, str]
+    groups: dict[str, list[str]]
+    policies: dict[str, dict[str, Any]]
+
+
+def load_rows(env: RuleEnv, routers: Iterable[str], extra: Iterable[dict[str, Any]] = ()) -> Rows:
+    """The rows of ``routers``' services and connections (plus the groups
+    and policies of the ``extra`` connections, not stored yet), by id."""
+    routers = sorted(set(routers))
+    res = env.res
+    services = env.repo.find(res("vpnservice"), env.table("vpnservice").c.router_id.in_(routers))
+    conns = env.repo.find(
+        res("ipsec_site_connection"),
+        env.table("ipsec_site_connection").c.vpnservice_id.in_([s["id"] for s in services]),
+    )
+    every = [*conns, *extra]
+    group_ids = {c[k] for c in every for k in ("local_ep_group_id", "peer_ep_group_id") if c[k]}
+    groups = _by_id(env, "endpoint_group", group_ids)
+    subnet_ids = {s["subnet_id"] for s in services if s["subnet_id"]}
+    subnet_ids.update(e for g in groups.values() if g["type"] == "subnet" for e in g["endpoints"])
+    subnets = env.table("subnet")
+    cidrs = env.repo.conn.execute(
+        sa.select(subnets.c.id, subnets.c.cidr).where(subnets.c.id.in_(sorted(subnet_ids)))
+    )
+    policies = {}
+    for member in ("ikepolicy", "ipsecpolicy"):
+        policies.update(_by_id(env, member, {c[f"{member}_id"] for c in every}))
+    return Rows(
+        addresses=gateway_addresses(env, routers),
+        services=_grouped(services, "router_id"),
+        connections=_grouped(conns, "vpnservice_id"),
+        subnet_cidrs={str(row[0]): str(row[1]) for row in cidrs},
+        groups={gid: list(g["endpoints"]) for gid, g in groups.items()},
+        policies=policies,
+    )
+
+
+def _by_id(env: RuleEnv, member: str, ids: set[str]) -> dict[str, dict[str, Any]]:
+    if not ids:
+        return {}
+    table = env.table(member)
+    return {o["id"]: o for o in env.repo.find(env.res(member), table.c.id.in_(sorted(ids)))}
+
+
+def _grouped(objs: list[dict[str, Any]], key: str) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for obj in objs:
+        found.setdefault(obj[key], []).append(obj)
+    return found
+
+
+def gateway_addresses(env: RuleEnv, routers: list[str]) -> dict[str, str | None]:
+    """Each router's outside address: its gateway port's first IPv4 address."""
+    ports = env.table("port")
+    fixed = env.schema.child(env.res("port"), env.res("port").field("fixed_ips"))
+    rows = env.repo.conn.execute(
+        sa.select(ports.c.device_id, fixed.table.c.ip_address)
+        .join(ports, ports.c.id == fixed.parent)
+        .where(ports.c.device_id.in_(routers), ports.c.device_owner == DEVICE_OWNER_GATEWAY)
+        .order_by(ports.c.device_id, fixed.position)
+    )
+    found: dict[str, str | None] = dict.fromkeys(routers)
+    for router, address in rows:
+        if found[router] is None and ip_version(address) == 4:
+            found[router] = address
+    return found
+
+
+def router_doc(rows: Rows, router_id: str) -> dict[str, Any]:
+    address = rows.addresses.get(router_id)
+    return {
+        "id": router_id,
+        "local_address": address,
+        "services": [
+            {
+                "id": service["id"],
+                "admin_state_up": service["admin_state_up"],
+                "connections": [
+                    connection_doc(rows, service, conn, address)
+                    for conn in rows.connections.get(service["id"], [])
+                ],
+            }
+            for service in rows.services.get(router_id, [])
+        ],
+    }
+
+
+def connection_doc(
+    rows: Rows, service: dict[str, Any], conn: dict[str, Any], address: str | None
+) -> dict[str, Any]:
+    """One connection's desired config and its revision (a digest of the
+    config, its service's admin state and the local address)."""
+    doc = {
+        "id": conn["id"],
+        "name": conn["name"],
+        "admin_state_up": conn["admin_state_up"],
+        "local_address": address,
+        "peer_address": conn["peer_address"],
+        "local_id": conn["local_id"] or address,
+        "peer_id": conn["peer_id"],
+        "local_cidrs": local_cidrs(rows, service, conn),
+        "peer_cidrs": peer_cidrs(rows, conn),
+        "psk": conn["psk"],
+        "mtu": conn["mtu"],
+        "initiator": conn["initiator"],
+        "dpd": conn["dpd"],
+        "split_selector": conn["split_selector"],
+        "ikepolicy": _policy(rows, conn["ikepolicy_id"], _IKE_KEYS),
+        "ipsecpolicy": _policy(rows, conn["ipsecpolicy_id"], _IPSEC_KEYS),
+    }
+    revision = digest([doc, service["admin_state_up"]])
+    return {"id": doc["id"], "revision": revision, **doc}
+
+
+def local_cidrs(rows: Rows, service: dict[str, Any], conn: dict[str, Any]) -> list[str]:
+    """The service's subnet, or the subnets of the local endpoint group."""
+    if service["subnet_id"] is not None:
+        subnet_ids = [service["subnet_id"]]
+    else:
+        subnet_ids = rows.groups.get(conn["local_ep_group_id"] or "", [])
+    return [rows.subnet_cidrs[s] for s in subnet_ids if s in rows.subnet_cidrs]
+
+
+def peer_cidrs(rows: Rows, conn: dict[str, Any]) -> list[str]:
+    """``peer_cidrs``, or the CIDRs of the peer endpoint group."""
+    if conn["peer_cidrs"]:
+        return list(conn["peer_cidrs"])
+    return list(rows.groups.get(conn["peer_ep_group_id"] or "", []))
+
+
+def _policy(rows: Rows, obj_id: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    policy = rows.policies.get(obj_id, {"id": obj_id})
+    return {name: policy.get(name) for name in keys}
