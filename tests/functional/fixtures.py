@@ -24,9 +24,8 @@ from falcon import testing
 from gabbi import fixture
 
 from tests.support import databases
-from vpnaas.app import Application, create_app
-from vpnaas.db.secrets import generate_key
 from vpnaas.app import AgentApplication, Application, create_agent_app, create_app
+from vpnaas.db.secrets import generate_key
 from vpnaas.db.tables import schema
 from vpnaas.settings import Settings, TopologySeed
 from vpnaas.topology.seed import seed_external_network
@@ -36,8 +35,8 @@ __all__ = [
     "ConfiguredFixture",
     "LegacyCryptoFixture",
     "PendingFixture",
-    "TopologyFixture",
     "StrongswanFixture",
+    "TopologyFixture",
     "current_app",
 ]
 
