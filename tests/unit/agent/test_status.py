@@ -1,0 +1,135 @@
+"""list-sas → connection status, and the failure reasons read from
+charon's log lines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from vpnaas.agent import status
+from vpnaas.spec.vpn import ACTIVE, DOWN, ERROR
+
+
+def _ike(state: str, *children: tuple[str, str]) -> dict[str, Any]:
+    return {
+        "state": state,
+        "child-sas": {
+            f"{name}-{n}": {"name": name, "state": st} for n, (name, st) in enumerate(children)
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("sas", "expected"),
+    [
+        pytest.param([_ike("ESTABLISHED", ("c1", "INSTALLED"))], (ACTIVE, None), id="installed"),
+        pytest.param([_ike("ESTABLISHED")], (DOWN, status.CONNECTING), id="ike-sa-alone"),
+        pytest.param([_ike("CONNECTING")], (DOWN, status.CONNECTING), id="connecting"),
+        pytest.param(
+            [_ike("ESTABLISHED", ("c1", "REKEYED"), ("c1", "INSTALLED"))],
+            (ACTIVE, None),
+            id="rekey",
+        ),
+        pytest.param(
+            [_ike("REKEYED", ("c1", "INSTALLED")), _ike("ESTABLISHED", ("c1", "INSTALLED"))],
+            (ACTIVE, None),
+            id="ike-rekey",
+        ),
+        pytest.param(
+            [_ike("DELETING", ("c1", "INSTALLED"))], (DOWN, status.CONNECTING), id="deleting"
+        ),
+        pytest.param(
+            [_ike("ESTABLISHED", ("c1", "DELETING"))],
+            (DOWN, status.CONNECTING),
+            id="child-deleting",
+        ),
+        pytest.param([], (DOWN, status.CONNECTING), id="nothing"),
+    ],
+)
+def test_status_from_sas(sas: list[dict[str, Any]], expected: tuple[str, str | None]) -> None:
+    got = status.status_of(enabled=True, initiator="bi-directional", children=["c1"], sas=sas)
+    assert (got.status, got.reason) == expected
+
+
+def test_every_expected_child_must_be_installed() -> None:
+    sas = [_ike("ESTABLISHED", ("c1-0", "INSTALLED"))]
+    got = status.status_of(
+        enabled=True, initiator="bi-directional", children=["c1-0", "c1-1"], sas=sas
+    )
+    assert got.status == DOWN
+    sas = [_ike("ESTABLISHED", ("c1-0", "INSTALLED"), ("c1-1", "INSTALLED"))]
+    got = status.status_of(
+        enabled=True, initiator="bi-directional", children=["c1-0", "c1-1"], sas=sas
+    )
+    assert got.status == ACTIVE
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        pytest.param({"enabled": False}, (DOWN, status.ADMIN_DOWN), id="admin-down"),
+        pytest.param({"initiator": "response-only"}, (DOWN, status.WAITING), id="waiting"),
+        pytest.param(
+            {"last_failure": status.CONFIG_REFUSED}, (ERROR, "config refused"), id="refused"
+        ),
+        pytest.param(
+            {"last_failure": status.AUTH_FAILED}, (ERROR, "authentication failed"), id="auth"
+        ),
+        pytest.param(
+            {"last_failure": status.NO_PROPOSAL}, (ERROR, "no proposal chosen"), id="proposal"
+        ),
+        pytest.param(
+            {"last_failure": status.TS_UNACCEPTABLE},
+            (ERROR, "traffic selectors unacceptable"),
+            id="ts",
+        ),
+        pytest.param(
+            {"last_failure": status.PEER_NOT_RESPONDING},
+            (DOWN, "peer not responding"),
+            id="dead-peer",
+        ),
+    ],
+)
+def test_status_without_sas(kwargs: dict[str, Any], expected: tuple[str, str | None]) -> None:
+    args: dict[str, Any] = {
+        "enabled": True,
+        "initiator": "bi-directional",
+        "children": ["c1"],
+        "sas": [],
+    }
+    got = status.status_of(**{**args, **kwargs})
+    assert (got.status, got.reason) == expected
+
+
+def test_a_past_failure_does_not_hide_an_installed_child() -> None:
+    sas = [_ike("ESTABLISHED", ("c1", "INSTALLED"))]
+    got = status.status_of(
+        enabled=True,
+        initiator="bi-directional",
+        children=["c1"],
+        sas=sas,
+        last_failure=status.AUTH_FAILED,
+    )
+    assert got.status == ACTIVE
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        pytest.param("received AUTHENTICATION_FAILED notify error", status.AUTH_FAILED, id="auth"),
+        pytest.param(
+            "tried 1 shared key for '192.0.2.1' - '192.0.2.2', but MAC mismatched",
+            status.AUTH_FAILED,
+            id="mac",
+        ),
+        pytest.param("received NO_PROPOSAL_CHOSEN notify error", status.NO_PROPOSAL, id="proposal"),
+        pytest.param(
+            "received TS_UNACCEPTABLE notify, no CHILD_SA built", status.TS_UNACCEPTABLE, id="ts"
+        ),
+        pytest.param("giving up after 2 retransmits", status.PEER_NOT_RESPONDING, id="retransmits"),
+        pytest.param("IKE_SA vpn-c1[1] established", None, id="success"),
+    ],
+)
+def test_failure_reason_from_log_lines(line: str, reason: str | None) -> None:
+    assert status.failure_reason(["initiating IKE_SA vpn-c1[1]", line]) == reason
