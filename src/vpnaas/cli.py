@@ -1,5 +1,5 @@
 """The ``vpnaas`` command: ``serve``, ``db upgrade|check|downgrade``,
-``policy sample``."""
+``policy sample``, ``agent``."""
 
 from __future__ import annotations
 
@@ -59,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     _common(db)
     pol = sub.add_parser("policy", help="policy helpers")
     pol.add_argument("action", choices=["sample"])
+    from vpnaas.agent.main import add_arguments
+
+    add_arguments(sub.add_parser("agent", help="run a gateway's agent (strongSwan over VICI)"))
     return parser
 
 
@@ -73,6 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(args)
     if args.command == "db":
         return manage_db(args)
+    if args.command == "agent":
+        from vpnaas.agent.main import run
+
+        return run(args)
     return policy_sample()
 
 
