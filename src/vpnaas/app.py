@@ -24,6 +24,7 @@ import falcon
 from oslo_middleware import http_proxy_to_wsgi
 
 from vpnaas.api import http, routes
+from vpnaas.api.agent import AgentAPI, AgentsOnly, add_agent_routes
 from vpnaas.api.controller import Controller
 from vpnaas.api.request_id import RequestId
 from vpnaas.auth import KeystoneContext, NoAuth, OpenPaths, WSGIApp
@@ -31,14 +32,14 @@ from vpnaas.db import tables
 from vpnaas.db.engine import Database
 from vpnaas.drivers import StatusWriter, make_driver
 from vpnaas.policy import Authorizer
-from vpnaas.rules import RuleOptions
+from vpnaas.rules import ResourceRules, RuleOptions
 from vpnaas.rules.registry import vpn_rules
 from vpnaas.settings import Settings, new_conf
 from vpnaas.spec import Catalog, catalog
 from vpnaas.topology import topology_hooks, topology_rules
 from vpnaas.topology.interfaces import add_interface_routes
 
-__all__ = ["Application", "create_app"]
+__all__ = ["AgentApplication", "Application", "create_agent_app", "create_app"]
 
 LOG = logging.getLogger(__name__)
 
@@ -61,10 +62,7 @@ def create_app(settings: Settings, cat: Catalog | None = None) -> Application:
     that a new attribute needs nothing but its declaration)."""
     if cat is None:
         cat = catalog(legacy_crypto=settings.legacy_crypto)
-    conf = settings.conf
-    if conf is None:
-        conf = new_conf()
-        conf([], project="vpnaas", default_config_files=[], default_config_dirs=[])
+    conf = _conf(settings)
     db = Database(settings.database_url, settings.pool)
     schema = tables.schema() if cat.resources == catalog().resources else tables.Schema(cat)
     authorizer = Authorizer(conf, cat)
@@ -74,7 +72,7 @@ def create_app(settings: Settings, cat: Catalog | None = None) -> Application:
         db=db,
         schema=schema,
         authorizer=authorizer,
-        rules={**topology_rules(), **vpn_rules()},
+        rules={**topology_rules(), **vpn_rules(), **_driver_rules(settings)},
         hooks=topo_hooks,
         driver=make_driver(
             settings.driver, StatusWriter(db, schema, cat), settle=settings.null_driver_settles
@@ -99,6 +97,59 @@ def create_app(settings: Settings, cat: Catalog | None = None) -> Application:
     if conf.oslo_middleware.enable_proxy_headers_parsing:
         wsgi = http_proxy_to_wsgi.HTTPProxyToWSGI(wsgi, conf)
     return Application(wsgi=wsgi, controller=controller, db=db)
+
+
+@dataclass
+class AgentApplication:
+    """The agent API's WSGI callable and its parts."""
+
+    wsgi: WSGIApp
+    api: AgentAPI
+    db: Database
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        return self.wsgi(environ, start_response)
+
+    def close(self) -> None:
+        self.api.sweeper.stop()
+        self.db.dispose()
+
+
+def create_agent_app(settings: Settings) -> AgentApplication:
+    """The agent API (docs/agent-protocol.md) for ``settings``: the same
+    authentication as the API, the admin or service role on every request,
+    and the liveness sweeper running beside it."""
+    cat = catalog(legacy_crypto=settings.legacy_crypto)
+    conf = _conf(settings)
+    db = Database(settings.database_url, settings.pool)
+    agent_api = AgentAPI(
+        db, tables.schema(), cat, topology_hooks(), settings.agent_api.agent_down_time
+    )
+    api = falcon.App(middleware=[AgentsOnly()])
+    api.add_error_handler(Exception, http.handle_error)
+    api.add_error_handler(falcon.HTTPError, http.handle_error)
+    add_agent_routes(api, agent_api, settings.max_body_size)
+    wsgi: WSGIApp = RequestId(_authenticated(api, settings, conf, Authorizer(conf, cat)))
+    agent_api.sweeper.start()
+    return AgentApplication(wsgi=wsgi, api=agent_api, db=db)
+
+
+def _conf(settings: Settings) -> Any:
+    """The ``ConfigOpts`` settings were read from, or defaults."""
+    if settings.conf is not None:
+        return settings.conf
+    conf = new_conf()
+    conf([], project="vpnaas", default_config_files=[], default_config_dirs=[])
+    return conf
+
+
+def _driver_rules(settings: Settings) -> dict[str, ResourceRules]:
+    """The checks the data plane adds to the VPN rules (none for null)."""
+    if settings.driver != "strongswan":
+        return {}
+    from vpnaas.drivers.strongswan.rules import strongswan_rules
+
+    return strongswan_rules(allow_aggressive=settings.allow_aggressive_mode)
 
 
 def _authenticated(api: WSGIApp, settings: Settings, conf: Any, authorizer: Authorizer) -> WSGIApp:

@@ -54,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
         help="request threads per worker (default: 1 on SQLite, else the pool size)",
     )
     serve.add_argument("--auth-strategy", choices=["noauth", "keystone"])
+    serve.add_argument(
+        "--driver",
+        choices=["null", "strongswan"],
+        help="data plane (default null); strongswan also serves the agent API",
+    )
     db = sub.add_parser("db", help="manage the database schema")
     db.add_argument("action", choices=["upgrade", "check", "downgrade", "current"])
     _common(db)
@@ -130,6 +135,7 @@ def serve(args: argparse.Namespace) -> int:
         "workers": args.workers,
         "threads": args.threads,
         "auth_strategy": args.auth_strategy,
+        "driver": args.driver,
     }
     settings = _settings(args, **overrides)
     spec = {
@@ -150,10 +156,40 @@ def serve(args: argparse.Namespace) -> int:
         settings.workers,
         threads,
     )
-    run_granian(
-        "vpnaas.wsgi:from_environment", settings.host, settings.port, settings.workers, threads
-    )
+    agents = start_agent_listener(settings)
+    try:
+        run_granian(
+            "vpnaas.wsgi:from_environment", settings.host, settings.port, settings.workers, threads
+        )
+    finally:
+        if agents is not None:
+            agents.terminate()
+            agents.join(10)
     return 0
+
+
+def start_agent_listener(
+    settings: settings_mod.Settings,
+) -> multiprocessing.process.BaseProcess | None:
+    """With the strongswan driver, serve the agent API on its own listener
+    (a second granian server, in a child process: its long polls hold only
+    its own threads, never one the API needs)."""
+    if settings.driver != "strongswan":
+        return None
+    opts = settings.agent_api
+    LOG.info(
+        "serving the agent API on http://%s:%s/ with %s thread(s)",
+        opts.host,
+        opts.port,
+        opts.threads,
+    )
+    child = multiprocessing.get_context("spawn").Process(
+        target=run_granian,
+        args=("vpnaas.wsgi:agent_from_environment", opts.host, opts.port, 1, opts.threads),
+        name="vpnaas-agent-api",
+    )
+    child.start()
+    return child
 
 
 def run_granian(factory: str, host: str, port: int, workers: int, threads: int) -> None:

@@ -287,7 +287,46 @@ class IpsecValidationFailure(BadRequest):
     template = "IPSec does not support %(resource)s attribute %(key)s with value '%(value)s'"
 
 
+# --- the strongswan driver and its agents ---------------------------------------
+
+
+class UnsupportedByDriver(BadRequest):
+    """A value the active data plane cannot build (the strongswan driver)."""
+
+    template = (
+        "Invalid input for %(attribute)s: %(value)s is not supported by the "
+        "strongswan driver (%(why)s)"
+    )
+
+
+class OverlappingPeerCidrs(BadRequest):
+    template = (
+        "Peer CIDR %(cidr)s overlaps peer CIDR %(other)s of IPsec site connection "
+        "%(connection)s on router %(router_id)s: traffic for it could not be routed"
+    )
+
+
+class IKEGroupConflict(Conflict):
+    template = (
+        "IPsec site connection %(connection)s on router %(router_id)s has the same local "
+        "address, peer address and identities, so both share one IKE SA: their "
+        "%(attribute)s must be the same"
+    )
+
+
+class AgentAPIForbidden(NotAuthorized):
+    template = "The agent API is for agents: the admin or service role is required."
+
+
+class InvalidAgentRequest(BadRequest):
+    template = "Invalid agent request: %(reason)s."
+
+
 # --- Neutron core subset -------------------------------------------------------
+
+
+class AgentNotFound(NotFound):
+    template = "Agent %(id)s could not be found."
 
 
 class NetworkNotFound(NotFound):

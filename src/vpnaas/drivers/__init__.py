@@ -95,4 +95,8 @@ def make_driver(name: str, status: StatusWriter, *, settle: bool = True) -> Driv
     """The driver called ``name`` in configuration."""
     if name == "null":
         return NullDriver(status, settle=settle)
+    if name == "strongswan":
+        from vpnaas.drivers.strongswan import StrongswanDriver
+
+        return StrongswanDriver()
     raise ValueError(f"unknown driver {name!r}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
+from vpnaas.spec.agents import agent_resources
 from vpnaas.spec.core import core_resources
 from vpnaas.spec.extensions import Extension, extensions
 from vpnaas.spec.resource import Field, Resource
@@ -33,8 +34,13 @@ class Catalog:
 
 @cache
 def catalog(*, legacy_crypto: bool = False) -> Catalog:
-    """Every resource vpnaas serves: the core subset first, then VPNaaS."""
+    """Every resource vpnaas serves: the core subset first, then VPNaaS, then
+    the agents that build its tunnels."""
     return Catalog(
-        resources=(*core_resources(), *vpn_resources(legacy_crypto=legacy_crypto)),
+        resources=(
+            *core_resources(),
+            *vpn_resources(legacy_crypto=legacy_crypto),
+            *agent_resources(),
+        ),
         extensions=extensions(legacy_crypto=legacy_crypto),
     )

@@ -58,6 +58,12 @@ _ALL = (
         "2012-07-20T10:00:00-00:00",
     ),
     Extension(
+        "agent",
+        "agent",
+        "The agent management extension.",
+        "2013-02-03T10:00:00-00:00",
+    ),
+    Extension(
         "external-net",
         "Neutron external network",
         "Adds external network attribute to network resource.",

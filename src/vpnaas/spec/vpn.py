@@ -215,6 +215,15 @@ def vpn_resources(*, legacy_crypto: bool = False) -> tuple[Resource, ...]:
             Field(name="ikepolicy_id", kind=Uuid(ref="ikepolicy"), update=False),
             Field(name="ipsecpolicy_id", kind=Uuid(ref="ipsecpolicy"), update=False),
             Field(name="split_selector", kind=Bool(), default=False),
+            Field(
+                name="status_reason",
+                kind=Str(255, nullable=True),
+                default=None,
+                create=False,
+                update=False,
+                visible=False,
+                filter=False,
+            ),
         ),
     )
     return (ikepolicy, ipsecpolicy, vpnservice, endpoint_group, connection)

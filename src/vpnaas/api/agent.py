@@ -1,0 +1,212 @@
+"""The agent API (docs/agent-protocol.md): desired state out, reports in.
+
+A Falcon application of its own, served on its own listener, so a long poll
+holds a thread of that listener and never one the public API needs. While
+agents wait, one :class:`Watcher` thread per process reads the write
+counters of the resources the desired state is built from every
+``interval`` seconds and wakes the waiters when one moved; each waiter then
+rebuilds its state and answers if its revision changed.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import falcon
+
+from vpnaas import errors
+from vpnaas.api import http
+from vpnaas.context import RequestContext
+from vpnaas.db.engine import Database, retrying
+from vpnaas.db.repo import Hooks, Repo, Scope
+from vpnaas.db.revisions import revisions_of, revisions_query
+from vpnaas.db.tables import Schema
+from vpnaas.drivers.strongswan import liveness, reports
+from vpnaas.drivers.strongswan.state import WATCHED, desired_state
+from vpnaas.rules import RuleEnv, RuleOptions
+from vpnaas.spec import Catalog
+
+__all__ = ["MAX_WAIT", "AgentAPI", "Watcher", "add_agent_routes"]
+
+#: the longest long poll a client may ask for, in seconds
+MAX_WAIT = 60
+_AGENT = RequestContext(project_id=None, roles=frozenset({"admin"}), is_admin=True)
+Version = tuple[tuple[str, int], ...]
+
+
+class Watcher:
+    """Wakes waiting agents when a write counter of :data:`WATCHED` moves."""
+
+    def __init__(self, db: Database, schema: Schema, interval: float = 0.1) -> None:
+        self.db = db
+        self.sql, self.members = revisions_query(schema, db.paramstyle, WATCHED)
+        self.interval = interval
+        self.changed = threading.Condition()
+        self.version: Version = ()
+        self.waiters = 0
+        self.thread: threading.Thread | None = None
+
+    def current(self) -> Version:
+        """The counters now (read before building a state, so no later
+        change can be missed)."""
+        return revisions_of(self.members, self.db.peek(self.sql, self.members))
+
+    def wait(self, seen: Version, timeout: float) -> Version:
+        """The counters once they differ from ``seen``, or after ``timeout``."""
+        with self.changed:
+            self.waiters += 1
+            if self.thread is None:
+                self.version = seen
+                self.thread = threading.Thread(
+                    target=self._poll, name="vpnaas-watcher", daemon=True
+                )
+                self.thread.start()
+            try:
+                self.changed.wait_for(lambda: self.version != seen, timeout)
+                return self.version
+            finally:
+                self.waiters -= 1
+
+    def _poll(self) -> None:
+        """Read the counters while anyone waits; stop when nobody does."""
+        while True:
+            time.sleep(self.interval)
+            try:
+                version = self.current()
+            except errors.ApiError:  # the database is away: the waiters time out
+                version = self.version
+            with self.changed:
+                if version != self.version:
+                    self.version = version
+                    self.changed.notify_all()
+                if self.waiters == 0:
+                    self.thread = None
+                    return
+
+
+class AgentAPI:
+    """The work behind the two routes, over one database."""
+
+    def __init__(
+        self, db: Database, schema: Schema, cat: Catalog, hooks: Hooks, down_time: int
+    ) -> None:
+        self.db = db
+        self.schema = schema
+        self.catalog = cat
+        self.hooks = hooks
+        self.down_time = down_time
+        self.watcher = Watcher(db, schema)
+        self.sweeper = liveness.Sweeper(self.sweep, down_time)
+
+    @contextmanager
+    def _env(self, *, write: bool) -> Iterator[RuleEnv]:
+        with self.db.write() if write else self.db.read() as conn:
+            env = RuleEnv(
+                ctx=_AGENT,
+                repo=Repo(conn, self.schema, self.hooks),
+                catalog=self.catalog,
+                options=RuleOptions(),
+                scope_of=lambda res: Scope(None),
+            )
+            yield env
+            if write:
+                env.repo.bump_revisions()
+
+    def state(self, routers: list[str]) -> dict[str, Any]:
+        with self._env(write=False) as env:
+            return desired_state(env, routers)
+
+    def wait_state(
+        self, routers: list[str], known: str | None, wait: float
+    ) -> dict[str, Any] | None:
+        """The state, at once if ``known`` is not its revision, else once it
+        changes within ``wait`` seconds (``None`` if it did not)."""
+        deadline = time.monotonic() + wait
+        seen = self.watcher.current()
+        state = self.state(routers)
+        while state["revision"] == known:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            version = self.watcher.wait(seen, remaining)
+            if version != seen:
+                seen = version
+                state = self.state(routers)
+        return state
+
+    def report(self, doc: Any) -> dict[str, list[str]]:
+        report = reports.parse_report(doc)
+
+        def apply() -> dict[str, list[str]]:
+            with self._env(write=True) as env:
+                return reports.apply_report(env, report)
+
+        return retrying(apply)
+
+    def sweep(self) -> list[str]:
+        with self._env(write=False) as env:
+            if not liveness.late_agents(env, self.down_time):
+                return []
+        with self._env(write=True) as env:
+            return liveness.sweep(env, self.down_time)
+
+
+class AgentsOnly:
+    """Every agent API request needs the admin or service role."""
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        ctx = http.context(req)
+        if not (ctx.is_admin or ctx.is_service):
+            raise errors.AgentAPIForbidden()
+
+
+def _query(req: falcon.Request) -> tuple[list[str], str | None, float]:
+    params = http.params(req)
+    values: dict[str, list[str]] = {}
+    for key, value in params.pairs:
+        values.setdefault(key, []).append(value)
+    unknown = sorted(set(values) - {"host", "router", "known", "wait"})
+    if unknown:
+        raise errors.InvalidAgentRequest(reason=f"unknown parameter {unknown[0]}")
+    if not values.get("host", [""])[0]:
+        raise errors.InvalidAgentRequest(reason="host is required")
+    try:
+        wait = float(values.get("wait", ["0"])[-1])
+    except ValueError:
+        wait = -1.0
+    if not 0 <= wait <= MAX_WAIT:
+        raise errors.InvalidAgentRequest(reason=f"wait must be a number from 0 to {MAX_WAIT}")
+    return values.get("router", []), values.get("known", [None])[-1], wait
+
+
+class StateRoute:
+    def __init__(self, api: AgentAPI) -> None:
+        self.api = api
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        routers, known, wait = _query(req)
+        state = self.api.wait_state(routers, known, wait)
+        if state is None:
+            resp.status = 304
+            return
+        http.send(resp, state)
+
+
+class ReportsRoute:
+    def __init__(self, api: AgentAPI, max_body: int) -> None:
+        self.api = api
+        self.max_body = max_body
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        http.send(resp, self.api.report(http.json_body(req, self.max_body)))
+
+
+def add_agent_routes(
+    app: falcon.App[falcon.Request, falcon.Response], api: AgentAPI, max_body: int
+) -> None:
+    app.add_route("/agent/v1/state", StateRoute(api))
+    app.add_route("/agent/v1/reports", ReportsRoute(api, max_body))
