@@ -13,6 +13,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import vici
@@ -29,6 +30,8 @@ __all__ = [
 
 #: seconds a command may take before the session is considered dead
 COMMAND_TIMEOUT = 30.0
+#: how ``stats`` spells charon's start time (in local time)
+SINCE_FORMAT = "%b %d %H:%M:%S %Y"
 
 
 class CharonUnavailable(Exception):
@@ -48,6 +51,17 @@ def decode(value: Any) -> Any:
     if isinstance(value, list):
         return [decode(v) for v in value]
     return value
+
+
+def since_utc(since: str | None) -> str | None:
+    """charon's start time as ISO 8601 UTC (``None`` if unknown or unreadable)."""
+    if not since:
+        return None
+    try:
+        local = datetime.strptime(since, SINCE_FORMAT).astimezone()
+    except ValueError:
+        return None
+    return local.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def socket_path(uri: str) -> str:

@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from vpnaas.agent import translate
-from vpnaas.agent.charon import Charon, CharonRefused, CharonUnavailable
+from vpnaas.agent.charon import SINCE_FORMAT, Charon, CharonRefused, CharonUnavailable
 from vpnaas.agent.charonconf import Retransmit, dpd_timeout
 from vpnaas.agent.desired import Connection, DesiredState, Group
 from vpnaas.agent.routes import Routes, Tunnel
@@ -45,8 +45,6 @@ LOG = logging.getLogger(__name__)
 
 #: every IKE connection the agent loads is named ``vpn-…``; others are left alone
 GROUP_PREFIX = "vpn-"
-#: how ``stats`` spells charon's start time (local time)
-SINCE_FORMAT = "%b %d %H:%M:%S %Y"
 
 
 @dataclass

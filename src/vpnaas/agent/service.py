@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from vpnaas.agent.charon import since_utc
 from vpnaas.agent.charonconf import read_retransmit
 from vpnaas.agent.client import ServerClient, ServerUnavailable
 from vpnaas.agent.desired import DesiredState, parse_state
@@ -203,7 +204,7 @@ class Agent:
                 "connections": len(connections),
                 "vici_socket": self.options.vici_socket,
                 "netns": self.options.netns,
-                "charon_since": rec.since,
+                "charon_since": since_utc(rec.since),
             },
             "connections": connections,
         }
