@@ -105,6 +105,34 @@ def loaded(site: ipsec.Site) -> tuple[list[str], list[str]]:
         return charon.conns(), charon.shared()
 
 
+def assert_one_ike_sa_each(gw: ipsec.Gateways, timeout: float = 10.0) -> None:
+    """Both gateways end up with exactly one IKE SA, ESTABLISHED (extras
+    from simultaneous starts are ended within a few seconds)."""
+    deadline = time.monotonic() + timeout
+    while len(ike_sas(gw.a)) != 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for site in (gw.a, gw.b):
+        assert [sa["state"] for sa in ike_sas(site)] == ["ESTABLISHED"]
+
+
+def assert_ping_only_esp(gw: ipsec.Gateways) -> None:
+    """20 pings LAN to LAN, none lost, only ESP in UDP on the WAN."""
+    with ipsec.Capture(gw.a) as cap:
+        sent, received = gw.a.ping(gw.b.lan, count=20)
+    assert (sent, received) == (20, 20)
+    assert cap.cleartext_icmp == 0, cap.lines[:5]
+    assert cap.esp_in_udp >= 40
+    assert cap.raw_esp == 0
+
+
+def assert_ping_blocked(gw: ipsec.Gateways) -> None:
+    """Pings LAN to LAN fail, and none leaves in the clear."""
+    with ipsec.Capture(gw.a) as cap:
+        _, received = gw.a.ping(gw.b.lan, count=5)
+    assert received == 0
+    assert cap.cleartext_icmp == 0, cap.lines[:5]
+
+
 @pytest.fixture(scope="module")
 def gw() -> Iterator[ipsec.Gateways]:
     with ipsec.gateways() as gateways:

@@ -11,7 +11,14 @@ from typing import Any
 
 import pytest
 
-from tests.dataplane.conftest import RunningAgent, ike_sas, loaded
+from tests.dataplane.conftest import (
+    RunningAgent,
+    assert_one_ike_sa_each,
+    assert_ping_blocked,
+    assert_ping_only_esp,
+    ike_sas,
+    loaded,
+)
 from tests.support import desired_state as ds
 from tests.support import ipsec
 
@@ -45,22 +52,6 @@ def _both(agents: tuple[RunningAgent, RunningAgent], status: str, timeout: float
     return time.monotonic() - start
 
 
-def _ping_only_esp(gw: ipsec.Gateways) -> None:
-    with ipsec.Capture(gw.a) as cap:
-        sent, received = gw.a.ping(gw.b.lan, count=20)
-    assert (sent, received) == (20, 20)
-    assert cap.cleartext_icmp == 0, cap.lines[:5]
-    assert cap.esp_in_udp >= 40
-    assert cap.raw_esp == 0
-
-
-def _ping_blocked(gw: ipsec.Gateways) -> None:
-    with ipsec.Capture(gw.a) as cap:
-        _, received = gw.a.ping(gw.b.lan, count=5)
-    assert received == 0
-    assert cap.cleartext_icmp == 0, cap.lines[:5]
-
-
 @pytest.mark.parametrize(
     "version", [pytest.param("v2", id="ikev2"), pytest.param("v1", id="ikev1-main")]
 )
@@ -70,7 +61,7 @@ def test_tunnel_comes_up_and_carries_only_esp(
     _offer(agents, _pair(gw, ikepolicy={"ike_version": version}))
     took = _both(agents, "ACTIVE")
     print(f"bring-up {version}: ACTIVE reported on both sides after {took:.2f}s")
-    _ping_only_esp(gw)
+    assert_ping_only_esp(gw)
     assert [sa["state"] for sa in ike_sas(gw.a)] == ["ESTABLISHED"]
     telemetry = agents[0].server.telemetry(CONN)
     expected = 2 + 6 if version == "v1" else 2 + ipsec.RETRANSMIT_TIMEOUT * (1 + 1.8 + 1.8**2)
@@ -92,11 +83,11 @@ def test_admin_down_tears_down_and_fails_closed(
     assert ike_sas(gw.a) == []
     assert ike_sas(gw.b) == []
     assert "unreachable 10.2.0.0/24" in gw.a.routes("221")
-    _ping_blocked(gw)
+    assert_ping_blocked(gw)
     _offer(agents, pair)
     took = _both(agents, "ACTIVE")
     print(f"admin up again: ACTIVE after {took:.2f}s")
-    _ping_only_esp(gw)
+    assert_ping_only_esp(gw)
 
 
 def test_service_admin_down_counts_as_admin_down(
@@ -106,7 +97,7 @@ def test_service_admin_down_counts_as_admin_down(
     for running in agents:
         running.wait(CONN, "DOWN", reason="admin down")
     assert ike_sas(gw.a) == []
-    _ping_blocked(gw)
+    assert_ping_blocked(gw)
 
 
 def test_psk_mtu_and_peer_cidr_changes_apply_without_restarting_charon(
@@ -125,7 +116,7 @@ def test_psk_mtu_and_peer_cidr_changes_apply_without_restarting_charon(
     assert [sa["state"] for sa in sas] == ["ESTABLISHED"]
     assert sas[0]["initiator-spi"] != spi_before  # a new IKE SA, under the new psk
     print(f"psk change: ACTIVE again after {time.monotonic() - start:.2f}s")
-    _ping_only_esp(gw)
+    assert_ping_only_esp(gw)
 
     _offer(agents, _pair(gw, psk="a-new-psk-9876543210", mtu=1300))
     deadline = time.monotonic() + 10
@@ -152,7 +143,7 @@ def test_psk_mtu_and_peer_cidr_changes_apply_without_restarting_charon(
     assert "10.2.0.0/24" not in gw.a.routes("221")
     agents[1].wait(CONN, "ACTIVE", since=start)
     assert "10.2.0.0/24" not in gw.a.routes("220")  # charon removed the old route
-    _ping_only_esp(gw)
+    assert_ping_only_esp(gw)
     assert (gw.a.pid, gw.b.pid) == pids
     assert gw.a.charon_alive()
     assert gw.b.charon_alive()
@@ -164,7 +155,7 @@ def test_wrong_psk_is_an_authentication_error(
     a, b = _pair(gw)
     _offer(agents, (a, {**b, "psk": "not-the-same-psk", "initiator": "response-only"}))
     agents[0].wait(CONN, "ERROR", reason="authentication failed")
-    _ping_blocked(gw)
+    assert_ping_blocked(gw)
 
 
 def test_delete_removes_sas_secrets_and_fail_closed_routes(
@@ -197,15 +188,11 @@ def test_charon_restart_is_detected_and_everything_reloaded(
     dpd = agents[0].server.telemetry(CONN)["dpd_timeout"]
     print(f"peer killed: DOWN after {took:.2f}s (effective DPD timeout {dpd}s)")
     assert took <= dpd + 2.0
-    _ping_blocked(gw)
+    assert_ping_blocked(gw)
     gw.b.start_charon()
     restarted = time.monotonic()
     _both(agents, "ACTIVE", timeout=30)
     print(f"peer charon restarted: ACTIVE on both after {time.monotonic() - restarted:.2f}s")
-    deadline = time.monotonic() + 5
-    while len(ike_sas(gw.a)) != 1 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert [sa["state"] for sa in ike_sas(gw.a)] == ["ESTABLISHED"]
-    assert [sa["state"] for sa in ike_sas(gw.b)] == ["ESTABLISHED"]
+    assert_one_ike_sa_each(gw)
     assert loaded(gw.b) == ([f"vpn-{CONN}"], [f"psk-vpn-{CONN}"])
-    _ping_only_esp(gw)
+    assert_ping_only_esp(gw)
