@@ -177,22 +177,59 @@ def test_delete_removes_sas_secrets_and_fail_closed_routes(
     assert agents[0].server.latest() == {}
 
 
+@pytest.mark.parametrize(
+    "side", [pytest.param(0, id="first-starter"), pytest.param(1, id="second")]
+)
 def test_charon_restart_is_detected_and_everything_reloaded(
-    gw: ipsec.Gateways, agents: tuple[RunningAgent, RunningAgent]
+    gw: ipsec.Gateways, agents: tuple[RunningAgent, RunningAgent], side: int
 ) -> None:
+    """Whichever charon dies, the other side's DPD notices, and the
+    restarted one gets everything back from its agent; the gateway whose
+    address sorts first starts at load while the other retries, so a
+    restart of the first one races the other's retries into two IKE SAs."""
     _offer(agents, _pair(gw))
     _both(agents, "ACTIVE")
+    dead, alive = (gw.a, gw.b) if side == 0 else (gw.b, gw.a)
+    watcher = agents[1 - side]
     killed = time.monotonic()
-    gw.b.kill_charon(signal.SIGKILL)
-    took = agents[0].wait(CONN, "DOWN", timeout=20, since=killed)
-    dpd = agents[0].server.telemetry(CONN)["dpd_timeout"]
+    dead.kill_charon(signal.SIGKILL)
+    took = watcher.wait(CONN, "DOWN", timeout=20, since=killed)
+    dpd = watcher.server.telemetry(CONN)["dpd_timeout"]
     print(f"peer killed: DOWN after {took:.2f}s (effective DPD timeout {dpd}s)")
     assert took <= dpd + 2.0
     assert_ping_blocked(gw)
-    gw.b.start_charon()
+    dead.start_charon()
     restarted = time.monotonic()
     _both(agents, "ACTIVE", timeout=30)
     print(f"peer charon restarted: ACTIVE on both after {time.monotonic() - restarted:.2f}s")
     assert_one_ike_sa_each(gw)
-    assert loaded(gw.b) == ([f"vpn-{CONN}"], [f"psk-vpn-{CONN}"])
+    assert loaded(dead) == ([f"vpn-{CONN}"], [f"psk-vpn-{CONN}"])
+    assert alive.charon_alive()
     assert_ping_only_esp(gw)
+
+
+def test_response_only_never_initiates(
+    gw: ipsec.Gateways, agents: tuple[RunningAgent, RunningAgent]
+) -> None:
+    _offer(agents, _pair(gw, initiator="response-only"))
+    for running in agents:
+        running.wait(CONN, "DOWN", reason="waiting for peer")
+    time.sleep(3.0)  # longer than the grace time and a first retry of a bi-directional one
+    assert ike_sas(gw.a) == []
+    assert ike_sas(gw.b) == []
+    assert agents[0].server.latest()[CONN] == ("DOWN", "waiting for peer")
+    assert_ping_blocked(gw)
+
+
+def test_peer_going_away_is_reported_from_its_event(
+    gw: ipsec.Gateways, agents: tuple[RunningAgent, RunningAgent]
+) -> None:
+    _offer(agents, _pair(gw))
+    _both(agents, "ACTIVE")
+    stopped = time.monotonic()
+    gw.b.kill_charon(signal.SIGTERM)  # charon sends DELETE on its way out
+    took = agents[0].wait(CONN, "DOWN", timeout=10, since=stopped)
+    print(f"peer charon stopped (DELETE sent): DOWN reported after {took:.3f}s")
+    assert_ping_blocked(gw)
+    gw.b.start_charon()
+    _both(agents, "ACTIVE", timeout=30)
