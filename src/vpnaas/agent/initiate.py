@@ -4,12 +4,13 @@ have no SA, one peer at a time, and end duplicate IKE SAs.
 charon initiates a ``start_action = start`` child itself when it is loaded;
 this covers the rest (the peer deleted the SA, an attempt failed, a psk
 change ended the SA). A group is initiated only after it has been without
-an SA for a short, jittered grace time (so both sides rarely start at
-once), never while charon already works on it (a CONNECTING IKE SA, a
-child being installed), at most one initiation per peer address at a time,
-and with a growing pause after failures. Each initiation runs on a thread
-of its own with its own VICI session; its outcome (the failure reason read
-from charon's log lines) is handed to ``on_done``.
+an SA for a short, jittered grace time, longer on the gateway that does not
+start at load (so both sides rarely start at once), never while charon
+already works on it (a CONNECTING IKE SA, a child being installed), at
+most one initiation per peer address at a time, and with a growing pause
+after failures. Each initiation runs on a thread of its own with its own
+VICI session; its outcome (the failure reason read from charon's log
+lines) is handed to ``on_done``.
 
 When both sides initiated at once, two IKE SAs exist; both agents keep the
 one with the smallest initiator SPI, and each ends only the ones it
@@ -35,7 +36,7 @@ from vpnaas.agent.status import (
     failure_reason,
     group_sas,
 )
-from vpnaas.agent.translate import START_ACTIONS, child_names
+from vpnaas.agent.translate import START_ACTIONS, child_names, start_action
 
 __all__ = ["Initiator"]
 
@@ -90,13 +91,18 @@ class Initiator:
                 continue
             if any(ike.get("state") == IKE_CONNECTING for ike in mine):
                 continue
-            since = self._missing_since.setdefault(
-                group.name,
-                now + random.uniform(0, self.grace),  # noqa: S311 (jitter)
-            )
-            if now - since < self.grace or now < self._next_try.get(group.name, 0.0):
+            if now < self._missing_since.setdefault(group.name, now + self._grace(group)):
+                continue
+            if now < self._next_try.get(group.name, 0.0):
                 continue
             self._start(group, missing)
+
+    def _grace(self, group: Group) -> float:
+        """How long a missing SA is left to charon and the peer: the grace
+        time, jittered; two and a half times as long on the gateway that
+        does not start at load, so the two sides seldom initiate at once."""
+        first = start_action(group.first) == "start"
+        return self.grace * (1.0 if first else 2.5) + random.uniform(0, self.grace / 2)  # noqa: S311
 
     @staticmethod
     def _missing(group: Group, sas: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
@@ -156,8 +162,8 @@ class Initiator:
             failed = any(reason is not None for reason in outcome.values()) or not outcome
             with self._lock:
                 self._busy.discard(peer)
-                pause = min(self._backoff.get(name, 1.0) * 2, MAX_BACKOFF) if failed else 0.0
-                self._backoff[name] = max(pause, 1.0)
+                pause = min(self._backoff.get(name, 0.5) * 2, MAX_BACKOFF) if failed else 0.0
+                self._backoff[name] = max(pause, 0.5)
                 self._next_try[name] = time.monotonic() + pause
             self.on_done(outcome)
 

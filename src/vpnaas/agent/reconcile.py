@@ -32,6 +32,8 @@ from vpnaas.agent.desired import Connection, DesiredState, Group
 from vpnaas.agent.routes import Routes, Tunnel
 from vpnaas.agent.status import (
     CONFIG_REFUSED,
+    CONNECTING,
+    ERROR_REASONS,
     ESTABLISHED,
     INSTALLED,
     ConnStatus,
@@ -88,6 +90,7 @@ class Reconciler:
         self.since: str | None = None
         self.loaded: dict[str, Loaded] = {}
         self.failures: dict[str, str] = {}
+        self._last_attempt: dict[str, str | None] = {}
         self.desired: DesiredState | None = None
         self.restarts = 0
 
@@ -121,6 +124,7 @@ class Reconciler:
             for conn in desired.connections:
                 if old.get(conn.id) != conn.revision:
                     self.failures.pop(conn.id, None)
+                    self._last_attempt.pop(conn.id, None)
         self.desired = desired
         self.routes.sync_fail_closed({c for conn in desired.connections for c in conn.peer_cidrs})
         try:
@@ -252,10 +256,20 @@ class Reconciler:
         )
 
     def record(self, failures: Mapping[str, str | None]) -> None:
-        """Keep the outcome of initiations: a reason, or None for success."""
+        """Keep the outcome of initiations: a reason, or None for success.
+
+        A reason counts from its second attempt in a row: the first attempt
+        of two gateways configured moments apart often meets a peer that
+        has no configuration yet (it answers "no proposal chosen"), which
+        is no error; a mismatch fails again on the retry."""
         for conn_id, reason in failures.items():
+            previous = self._last_attempt.get(conn_id)
+            self._last_attempt[conn_id] = reason
+            if self.failures.get(conn_id) == CONFIG_REFUSED:
+                continue
             if reason is None:
-                if self.failures.get(conn_id) != CONFIG_REFUSED:
-                    self.failures.pop(conn_id, None)
-            else:
+                self.failures.pop(conn_id, None)
+            elif reason == previous or reason not in ERROR_REASONS:
                 self.failures[conn_id] = reason
+            else:
+                self.failures[conn_id] = CONNECTING

@@ -20,6 +20,7 @@ __all__ = [
     "ADMIN_DOWN",
     "CONFIG_REFUSED",
     "CONNECTING",
+    "ERROR_REASONS",
     "PEER_NOT_RESPONDING",
     "WAITING",
     "ConnStatus",

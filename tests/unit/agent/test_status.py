@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 from vpnaas.agent import status
+from vpnaas.agent.reconcile import Reconciler
+from vpnaas.agent.routes import Routes
 from vpnaas.spec.vpn import ACTIVE, DOWN, ERROR
 
 
@@ -133,3 +135,15 @@ def test_a_past_failure_does_not_hide_an_installed_child() -> None:
 )
 def test_failure_reason_from_log_lines(line: str, reason: str | None) -> None:
     assert status.failure_reason(["initiating IKE_SA vpn-c1[1]", line]) == reason
+
+
+def test_a_failure_is_an_error_from_its_second_attempt_on() -> None:
+    rec = Reconciler("unix:///nowhere.vici", Routes(None))
+    rec.record({"c1": status.NO_PROPOSAL})  # the peer may not be configured yet
+    assert rec.failures["c1"] == status.CONNECTING
+    rec.record({"c1": status.NO_PROPOSAL})
+    assert rec.failures["c1"] == status.NO_PROPOSAL
+    rec.record({"c1": None})
+    assert "c1" not in rec.failures
+    rec.record({"c1": status.PEER_NOT_RESPONDING})  # not an error: kept as the DOWN reason
+    assert rec.failures["c1"] == status.PEER_NOT_RESPONDING
