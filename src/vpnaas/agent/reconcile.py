@@ -47,6 +47,9 @@ LOG = logging.getLogger(__name__)
 
 #: every IKE connection the agent loads is named ``vpn-…``; others are left alone
 GROUP_PREFIX = "vpn-"
+#: DOWN reasons of connections the agent cannot load
+CHARON_UNAVAILABLE = "charon unavailable"
+NO_LOCAL_ADDRESS = "router has no external address"
 
 
 @dataclass
@@ -141,7 +144,7 @@ class Reconciler:
         for name in list(self.loaded):
             if name not in present:  # unloaded behind our back: load again
                 del self.loaded[name]
-        wanted = {g.name: g for g in desired.groups() if g.enabled}
+        wanted = {g.name: g for g in desired.groups() if g.enabled and g.first.local_address}
         for name in sorted((present | set(self.loaded)) - set(wanted)):
             if name.startswith(GROUP_PREFIX):
                 self._remove(charon, name)
@@ -236,14 +239,13 @@ class Reconciler:
         for group in self.desired.groups():
             mine = group_sas(sas or [], group.name)
             for conn in group.connections:
+                failure = self.failures.get(conn.id) if sas is not None else CHARON_UNAVAILABLE
                 out[conn.id] = status_of(
                     enabled=conn.enabled,
                     initiator=conn.initiator,
                     children=translate.child_names(conn),
                     sas=mine,
-                    last_failure=self.failures.get(conn.id)
-                    if sas is not None
-                    else "charon unavailable",
+                    last_failure=failure if conn.local_address else NO_LOCAL_ADDRESS,
                     dpd_timeout=self.dpd_timeout(group),
                 )
         return out

@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
+from tests.support import desired_state as ds
 from vpnaas.agent import status
+from vpnaas.agent.desired import parse_state
 from vpnaas.agent.reconcile import Reconciler
 from vpnaas.agent.routes import Routes
 from vpnaas.spec.vpn import ACTIVE, DOWN, ERROR
@@ -147,3 +149,14 @@ def test_a_failure_is_an_error_from_its_second_attempt_on() -> None:
     assert "c1" not in rec.failures
     rec.record({"c1": status.PEER_NOT_RESPONDING})  # not an error: kept as the DOWN reason
     assert rec.failures["c1"] == status.PEER_NOT_RESPONDING
+
+
+def test_a_router_without_external_address_is_down_and_not_loaded() -> None:
+    doc = ds.connection(
+        "c1", local="", peer="192.0.2.2", local_cidrs=["10.1.0.0/24"], peer_cidrs=["10.2.0.0/24"]
+    )
+    rec = Reconciler("unix:///nowhere.vici", Routes(None))
+    rec.desired = parse_state(ds.state("r1", doc))
+    got = rec.statuses([])["c1"]
+    assert (got.status, got.reason) == (DOWN, "router has no external address")
+    assert rec.statuses(None)["c1"].reason == "router has no external address"
