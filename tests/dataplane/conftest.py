@@ -19,7 +19,11 @@ from vpnaas.agent.desired import parse_state
 from vpnaas.agent.service import Agent, AgentOptions
 
 MISSING = ipsec.dataplane_missing()
-pytestmark = pytest.mark.skipif(MISSING is not None, reason=f"data plane: {MISSING}")
+#: for the test modules here: they need root, charon and tcpdump
+DATAPLANE = [
+    pytest.mark.dataplane,
+    pytest.mark.skipif(MISSING is not None, reason=f"data plane: {MISSING}"),
+]
 
 
 @dataclass

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from tests.dataplane.conftest import (
+    DATAPLANE,
     assert_one_ike_sa_each,
     assert_ping_blocked,
     assert_ping_only_esp,
@@ -31,6 +32,8 @@ from tests.dataplane.conftest import (
 from tests.support import ipsec
 from tests.support.agent_process import AgentProcess
 from tests.support.server import Response, ServerProcess, free_port, start_server
+
+pytestmark = DATAPLANE
 
 PROJECT = "e2e0project"
 HEADERS = {"X-Project-Id": PROJECT, "X-Roles": "admin,member", "X-User-Id": "e2e"}

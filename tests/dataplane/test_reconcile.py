@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.dataplane.conftest import (
+    DATAPLANE,
     RunningAgent,
     assert_one_ike_sa_each,
     assert_ping_blocked,
@@ -21,6 +22,8 @@ from tests.dataplane.conftest import (
 )
 from tests.support import desired_state as ds
 from tests.support import ipsec
+
+pytestmark = DATAPLANE
 
 CONN = "0c000000-0000-4000-8000-000000000001"
 
