@@ -1,5 +1,5 @@
 """The ``vpnaas`` command: ``serve``, ``db upgrade|check|downgrade|current``,
-``db generate-key|rotate-key``, ``policy sample``."""
+``db generate-key|rotate-key``, ``policy sample``, ``agent``."""
 
 from __future__ import annotations
 
@@ -82,6 +82,9 @@ def _parser() -> argparse.ArgumentParser:
     pol.add_argument(
         "action", choices=["sample"], help="sample: print every default rule, commented out"
     )
+    from vpnaas.agent.main import add_arguments
+
+    add_arguments(sub.add_parser("agent", help="run a gateway's agent (strongSwan over VICI)"))
     return parser
 
 
@@ -96,6 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(args)
     if args.command == "db":
         return manage_db(args)
+    if args.command == "agent":
+        from vpnaas.agent.main import run
+
+        return run(args)
     return policy_sample()
 
 

@@ -1,0 +1,174 @@
+"""Bring up what should be up: initiate bi-directional connections that
+have no SA, one peer at a time, and end duplicate IKE SAs.
+
+charon initiates a ``start_action = start`` child itself when it is loaded;
+this covers the rest (the peer deleted the SA, an attempt failed, a psk
+change ended the SA). A group is initiated only after it has been without
+an SA for a short, jittered grace time, longer on the gateway that does not
+start at load (so both sides rarely start at once), never while charon
+already works on it (a CONNECTING IKE SA, a child being installed), at
+most one initiation per peer address at a time, and with a growing pause
+after failures. Each initiation runs on a thread of its own with its own
+VICI session; its outcome (the failure reason read from charon's log
+lines) is handed to ``on_done``.
+
+When both sides initiated at once, two IKE SAs exist; both agents keep the
+one with the smallest initiator SPI, and each ends only the ones it
+initiated, so they never end the same SA twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from vpnaas.agent.charon import Charon, CharonUnavailable
+from vpnaas.agent.desired import Group
+from vpnaas.agent.status import (
+    CONNECTING,
+    ESTABLISHED,
+    IKE_CONNECTING,
+    INSTALLED,
+    failure_reason,
+    group_sas,
+)
+from vpnaas.agent.translate import START_ACTIONS, child_names, start_action
+
+__all__ = ["Initiator"]
+
+LOG = logging.getLogger(__name__)
+
+#: child states that mean charon has (or is making) that child
+_LIVE_CHILD = frozenset({INSTALLED, "CREATED", "INSTALLING", "UPDATING", "REKEYING", "REKEYED"})
+MAX_BACKOFF = 30.0
+
+Outcome = dict[str, str | None]
+
+
+class Initiator:
+    """Decides and runs initiations; :meth:`check` is called by the loop."""
+
+    def __init__(
+        self,
+        vici_uri: str,
+        on_done: Callable[[Outcome], None],
+        *,
+        grace: float = 1.0,
+        wait_ms: int = 15000,
+        connect: Callable[[str], Charon] = Charon,
+    ) -> None:
+        self.vici_uri = vici_uri
+        self.on_done = on_done
+        self.grace = grace
+        self.wait_ms = wait_ms
+        self._connect = connect
+        self._lock = threading.Lock()
+        self._busy: set[str] = set()
+        self._missing_since: dict[str, float] = {}
+        self._next_try: dict[str, float] = {}
+        self._backoff: dict[str, float] = {}
+        self._threads: list[threading.Thread] = []
+
+    def check(
+        self, groups: Sequence[Group], sas: Sequence[Mapping[str, Any]], charon: Charon
+    ) -> None:
+        """Look at every group once: end duplicates, start what is missing."""
+        now = time.monotonic()
+        for group in groups:
+            mine = group_sas(sas, group.name)
+            self._dedupe(charon, mine)
+            if not group.enabled or START_ACTIONS[group.first.initiator] == "none":
+                self._missing_since.pop(group.name, None)
+                continue
+            missing = self._missing(group, mine)
+            if not missing:
+                self._missing_since.pop(group.name, None)
+                self._backoff.pop(group.name, None)
+                continue
+            if any(ike.get("state") == IKE_CONNECTING for ike in mine):
+                continue
+            if now < self._missing_since.setdefault(group.name, now + self._grace(group)):
+                continue
+            if now < self._next_try.get(group.name, 0.0):
+                continue
+            self._start(group, missing)
+
+    def _grace(self, group: Group) -> float:
+        """How long a missing SA is left to charon and the peer: the grace
+        time, jittered; two and a half times as long on the gateway that
+        does not start at load, so the two sides seldom initiate at once."""
+        first = start_action(group.first) == "start"
+        return self.grace * (1.0 if first else 2.5) + random.uniform(0, self.grace / 2)  # noqa: S311
+
+    @staticmethod
+    def _missing(group: Group, sas: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
+        live: set[str] = set()
+        for ike in sas:
+            if ike.get("state") not in (ESTABLISHED, IKE_CONNECTING):
+                continue
+            for child in (ike.get("child-sas") or {}).values():
+                if child.get("state") in _LIVE_CHILD:
+                    live.add(str(child.get("name")))
+        return [(c.id, name) for c in group.enabled for name in child_names(c) if name not in live]
+
+    def _dedupe(self, charon: Charon, sas: Sequence[Mapping[str, Any]]) -> None:
+        established = [ike for ike in sas if ike.get("state") == ESTABLISHED]
+        if len(established) < 2:
+            return
+        keep = min(established, key=lambda ike: str(ike.get("initiator-spi")))
+        for ike in established:
+            if ike is not keep and ike.get("initiator") == "yes":
+                LOG.info("ending duplicate IKE SA #%s", ike.get("uniqueid"))
+                charon.terminate(ike_id=str(ike.get("uniqueid")))
+
+    def _start(self, group: Group, missing: list[tuple[str, str]]) -> None:
+        peer = group.first.peer_address
+        with self._lock:
+            if peer in self._busy:
+                return
+            self._busy.add(peer)
+        self._missing_since.pop(group.name, None)
+        thread = threading.Thread(
+            target=self._run,
+            args=(group.name, peer, missing),
+            name=f"initiate-{group.name}",
+            daemon=True,
+        )
+        self._threads = [t for t in self._threads if t.is_alive()]
+        self._threads.append(thread)
+        thread.start()
+
+    def _run(self, name: str, peer: str, missing: list[tuple[str, str]]) -> None:
+        outcome: Outcome = {}
+        try:
+            with self._connect(self.vici_uri) as charon:
+                for conn_id, child in missing:
+                    LOG.info("initiating %s child %s", name, child)
+                    result = charon.initiate(name, child, self.wait_ms)
+                    if result.ok:
+                        outcome.setdefault(conn_id, None)
+                    else:
+                        logs = (*result.logs, result.error or "")
+                        outcome[conn_id] = failure_reason(logs) or CONNECTING
+                        LOG.info("initiating %s failed: %s", child, outcome[conn_id])
+                        break
+        except CharonUnavailable as exc:
+            LOG.warning("initiating %s: %s", name, exc)
+        finally:
+            failed = any(reason is not None for reason in outcome.values()) or not outcome
+            with self._lock:
+                self._busy.discard(peer)
+                pause = min(self._backoff.get(name, 0.5) * 2, MAX_BACKOFF) if failed else 0.0
+                self._backoff[name] = max(pause, 0.5)
+                self._next_try[name] = time.monotonic() + pause
+            self.on_done(outcome)
+
+    def join(self, timeout: float) -> None:
+        """Wait for running initiations (at shutdown)."""
+        deadline = time.monotonic() + timeout
+        for thread in list(self._threads):
+            thread.join(max(0.0, deadline - time.monotonic()))

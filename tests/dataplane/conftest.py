@@ -1,0 +1,181 @@
+"""Data-plane fixtures: two gateways with real charons (module-scoped) and
+an agent per gateway, run in-process against a recording stand-in for the
+server (the one boundary these tests do not cross; the end-to-end test
+does)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from tests.support import ipsec
+from vpnaas.agent.charon import Charon
+from vpnaas.agent.desired import parse_state
+from vpnaas.agent.service import Agent, AgentOptions
+
+MISSING = ipsec.dataplane_missing()
+#: for the test modules here: they need root, charon and tcpdump
+DATAPLANE = [
+    pytest.mark.dataplane,
+    pytest.mark.skipif(MISSING is not None, reason=f"data plane: {MISSING}"),
+]
+
+
+@dataclass
+class RecordingServer:
+    """Answers no desired state (tests hand it to the agent) and keeps every
+    report with the time it arrived."""
+
+    reports: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def state(self, host: str, routers: Any, known: str | None, wait: int) -> None:
+        self._stop.wait(wait)
+
+    def report(self, report: dict[str, Any]) -> dict[str, Any]:
+        self.reports.append((time.monotonic(), report))
+        return {"accepted": [c["id"] for c in report["connections"]], "stale": []}
+
+    def latest(self) -> dict[str, tuple[str, str | None]]:
+        if not self.reports:
+            return {}
+        return {c["id"]: (c["status"], c["reason"]) for c in self.reports[-1][1]["connections"]}
+
+    def revisions(self) -> dict[str, str]:
+        if not self.reports:
+            return {}
+        return {c["id"]: c["revision"] for c in self.reports[-1][1]["connections"]}
+
+    def telemetry(self, conn_id: str) -> dict[str, Any]:
+        for c in self.reports[-1][1]["connections"]:
+            if c["id"] == conn_id:
+                return dict(c["telemetry"])
+        return {}
+
+
+@dataclass
+class RunningAgent:
+    site: ipsec.Site
+    agent: Agent
+    server: RecordingServer
+    thread: threading.Thread
+    offered: dict[str, str] = field(default_factory=dict)
+
+    def offer(self, doc: dict[str, Any]) -> None:
+        """Hand the agent ``doc``; :meth:`wait` then waits for reports on
+        these revisions."""
+        desired = parse_state(doc)
+        self.offered = {c.id: c.revision for c in desired.connections}
+        self.agent.offer(desired)
+
+    def wait(
+        self,
+        conn_id: str,
+        status: str,
+        timeout: float = 15.0,
+        since: float | None = None,
+        reason: str | None = None,
+    ) -> float:
+        """Seconds (from ``since``, default now) until the reports say
+        ``status`` (and ``reason``, if given) for ``conn_id``; fails after
+        ``timeout``."""
+        start = since if since is not None else time.monotonic()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            got = self.server.latest().get(conn_id, ("", None))
+            current = self.server.revisions().get(conn_id) == self.offered.get(conn_id)
+            if current and got[0] == status and (reason is None or got[1] == reason):
+                return time.monotonic() - start
+            time.sleep(0.02)
+        raise AssertionError(
+            f"{self.site.netns}: {conn_id} not {status} after {timeout}s: {self.server.latest()}\n"
+            + self.site.log()[-3000:]
+        )
+
+
+def ike_sas(site: ipsec.Site) -> list[dict[str, Any]]:
+    with Charon(site.vici) as charon:
+        return [sa for entry in charon.list_sas() for sa in entry.values()]
+
+
+def loaded(site: ipsec.Site) -> tuple[list[str], list[str]]:
+    """The connections and shared keys loaded in the site's charon."""
+    with Charon(site.vici) as charon:
+        return charon.conns(), charon.shared()
+
+
+def assert_one_ike_sa_each(gw: ipsec.Gateways, timeout: float = 15.0) -> None:
+    """Both gateways end up with exactly one IKE SA, ESTABLISHED (a retry
+    still under way, or an extra SA from simultaneous starts, is over
+    within seconds)."""
+    deadline = time.monotonic() + timeout
+
+    def states() -> list[list[str]]:
+        return [[str(sa["state"]) for sa in ike_sas(site)] for site in (gw.a, gw.b)]
+
+    while states() != [["ESTABLISHED"]] * 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert states() == [["ESTABLISHED"]] * 2
+
+
+def assert_ping_only_esp(gw: ipsec.Gateways) -> None:
+    """20 pings LAN to LAN, none lost, only ESP in UDP on the WAN."""
+    with ipsec.Capture(gw.a) as cap:
+        sent, received = gw.a.ping(gw.b.lan, count=20)
+    assert (sent, received) == (20, 20)
+    assert cap.cleartext_icmp == 0, cap.lines[:5]
+    assert cap.esp_in_udp >= 40
+    assert cap.raw_esp == 0
+
+
+def assert_ping_blocked(gw: ipsec.Gateways) -> None:
+    """Pings LAN to LAN fail, and none leaves in the clear."""
+    with ipsec.Capture(gw.a) as cap:
+        _, received = gw.a.ping(gw.b.lan, count=5)
+    assert received == 0
+    assert cap.cleartext_icmp == 0, cap.lines[:5]
+
+
+@pytest.fixture(scope="module")
+def gw() -> Iterator[ipsec.Gateways]:
+    with ipsec.gateways() as gateways:
+        yield gateways
+
+
+def _start(site: ipsec.Site) -> RunningAgent:
+    server = RecordingServer()
+    options = AgentOptions(
+        host=site.netns,
+        routers=(f"router-{site.netns}",),
+        vici_socket=site.vici,
+        netns=site.netns,
+        report_interval=2.0,
+        strongswan_conf=str(site.conf),
+    )
+    agent = Agent(options, server)  # type: ignore[arg-type]
+    thread = threading.Thread(target=agent.run, name=f"agent-{site.netns}", daemon=True)
+    thread.start()
+    return RunningAgent(site, agent, server, thread)
+
+
+@pytest.fixture
+def agents(gw: ipsec.Gateways) -> Iterator[tuple[RunningAgent, RunningAgent]]:
+    """An agent per gateway; at the end everything is removed again."""
+    for site in (gw.a, gw.b):
+        if not site.charon_alive():
+            site.start_charon()
+    a, b = _start(gw.a), _start(gw.b)
+    try:
+        yield a, b
+    finally:
+        for running in (a, b):
+            running.offer({"revision": "empty", "routers": []})
+        time.sleep(1.0)
+        for running in (a, b):
+            running.agent.stop()
+            running.thread.join(10)

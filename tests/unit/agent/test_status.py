@@ -1,0 +1,162 @@
+"""list-sas → connection status, and the failure reasons read from
+charon's log lines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.support import desired_state as ds
+from vpnaas.agent import status
+from vpnaas.agent.desired import parse_state
+from vpnaas.agent.reconcile import Reconciler
+from vpnaas.agent.routes import Routes
+from vpnaas.spec.vpn import ACTIVE, DOWN, ERROR
+
+
+def _ike(state: str, *children: tuple[str, str]) -> dict[str, Any]:
+    return {
+        "state": state,
+        "child-sas": {
+            f"{name}-{n}": {"name": name, "state": st} for n, (name, st) in enumerate(children)
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("sas", "expected"),
+    [
+        pytest.param([_ike("ESTABLISHED", ("c1", "INSTALLED"))], (ACTIVE, None), id="installed"),
+        pytest.param([_ike("ESTABLISHED")], (DOWN, status.CONNECTING), id="ike-sa-alone"),
+        pytest.param([_ike("CONNECTING")], (DOWN, status.CONNECTING), id="connecting"),
+        pytest.param(
+            [_ike("ESTABLISHED", ("c1", "REKEYED"), ("c1", "INSTALLED"))],
+            (ACTIVE, None),
+            id="rekey",
+        ),
+        pytest.param(
+            [_ike("REKEYED", ("c1", "INSTALLED")), _ike("ESTABLISHED", ("c1", "INSTALLED"))],
+            (ACTIVE, None),
+            id="ike-rekey",
+        ),
+        pytest.param(
+            [_ike("DELETING", ("c1", "INSTALLED"))], (DOWN, status.CONNECTING), id="deleting"
+        ),
+        pytest.param(
+            [_ike("ESTABLISHED", ("c1", "DELETING"))],
+            (DOWN, status.CONNECTING),
+            id="child-deleting",
+        ),
+        pytest.param([], (DOWN, status.CONNECTING), id="nothing"),
+    ],
+)
+def test_status_from_sas(sas: list[dict[str, Any]], expected: tuple[str, str | None]) -> None:
+    got = status.status_of(enabled=True, initiator="bi-directional", children=["c1"], sas=sas)
+    assert (got.status, got.reason) == expected
+
+
+def test_every_expected_child_must_be_installed() -> None:
+    sas = [_ike("ESTABLISHED", ("c1-0", "INSTALLED"))]
+    got = status.status_of(
+        enabled=True, initiator="bi-directional", children=["c1-0", "c1-1"], sas=sas
+    )
+    assert got.status == DOWN
+    sas = [_ike("ESTABLISHED", ("c1-0", "INSTALLED"), ("c1-1", "INSTALLED"))]
+    got = status.status_of(
+        enabled=True, initiator="bi-directional", children=["c1-0", "c1-1"], sas=sas
+    )
+    assert got.status == ACTIVE
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        pytest.param({"enabled": False}, (DOWN, status.ADMIN_DOWN), id="admin-down"),
+        pytest.param({"initiator": "response-only"}, (DOWN, status.WAITING), id="waiting"),
+        pytest.param(
+            {"last_failure": status.CONFIG_REFUSED}, (ERROR, "config refused"), id="refused"
+        ),
+        pytest.param(
+            {"last_failure": status.AUTH_FAILED}, (ERROR, "authentication failed"), id="auth"
+        ),
+        pytest.param(
+            {"last_failure": status.NO_PROPOSAL}, (ERROR, "no proposal chosen"), id="proposal"
+        ),
+        pytest.param(
+            {"last_failure": status.TS_UNACCEPTABLE},
+            (ERROR, "traffic selectors unacceptable"),
+            id="ts",
+        ),
+        pytest.param(
+            {"last_failure": status.PEER_NOT_RESPONDING},
+            (DOWN, "peer not responding"),
+            id="dead-peer",
+        ),
+    ],
+)
+def test_status_without_sas(kwargs: dict[str, Any], expected: tuple[str, str | None]) -> None:
+    args: dict[str, Any] = {
+        "enabled": True,
+        "initiator": "bi-directional",
+        "children": ["c1"],
+        "sas": [],
+    }
+    got = status.status_of(**{**args, **kwargs})
+    assert (got.status, got.reason) == expected
+
+
+def test_a_past_failure_does_not_hide_an_installed_child() -> None:
+    sas = [_ike("ESTABLISHED", ("c1", "INSTALLED"))]
+    got = status.status_of(
+        enabled=True,
+        initiator="bi-directional",
+        children=["c1"],
+        sas=sas,
+        last_failure=status.AUTH_FAILED,
+    )
+    assert got.status == ACTIVE
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        pytest.param("received AUTHENTICATION_FAILED notify error", status.AUTH_FAILED, id="auth"),
+        pytest.param(
+            "tried 1 shared key for '192.0.2.1' - '192.0.2.2', but MAC mismatched",
+            status.AUTH_FAILED,
+            id="mac",
+        ),
+        pytest.param("received NO_PROPOSAL_CHOSEN notify error", status.NO_PROPOSAL, id="proposal"),
+        pytest.param(
+            "received TS_UNACCEPTABLE notify, no CHILD_SA built", status.TS_UNACCEPTABLE, id="ts"
+        ),
+        pytest.param("giving up after 2 retransmits", status.PEER_NOT_RESPONDING, id="retransmits"),
+        pytest.param("IKE_SA vpn-c1[1] established", None, id="success"),
+    ],
+)
+def test_failure_reason_from_log_lines(line: str, reason: str | None) -> None:
+    assert status.failure_reason(["initiating IKE_SA vpn-c1[1]", line]) == reason
+
+
+def test_a_failure_is_an_error_from_its_second_attempt_on() -> None:
+    rec = Reconciler("unix:///nowhere.vici", Routes(None))
+    rec.record({"c1": status.NO_PROPOSAL})  # the peer may not be configured yet
+    assert rec.failures["c1"] == status.CONNECTING
+    rec.record({"c1": status.NO_PROPOSAL})
+    assert rec.failures["c1"] == status.NO_PROPOSAL
+    rec.record({"c1": None})
+    assert "c1" not in rec.failures
+    rec.record({"c1": status.PEER_NOT_RESPONDING})  # not an error: kept as the DOWN reason
+    assert rec.failures["c1"] == status.PEER_NOT_RESPONDING
+
+
+def test_a_router_without_external_address_is_down_and_not_loaded() -> None:
+    doc = ds.connection(
+        "c1", local="", peer="192.0.2.2", local_cidrs=["10.1.0.0/24"], peer_cidrs=["10.2.0.0/24"]
+    )
+    rec = Reconciler("unix:///nowhere.vici", Routes(None))
+    rec.desired = parse_state(ds.state("r1", doc))
+    got = rec.statuses([])["c1"]
+    assert (got.status, got.reason) == (DOWN, "router has no external address")
+    assert rec.statuses(None)["c1"].reason == "router has no external address"
