@@ -144,16 +144,46 @@ def serve(args: argparse.Namespace) -> int:
         threads,
     )
     run_granian(
-        "vpnaas.wsgi:from_environment", settings.host, settings.port, settings.workers, threads
+        "vpnaas.wsgi:bridge_from_environment",
+        settings.host,
+        settings.port,
+        settings.workers,
+        interface="rsgi",
+        http1=api_http1(settings),
     )
     return 0
 
 
-def run_granian(factory: str, host: str, port: int, workers: int, threads: int) -> None:
-    """Serve the WSGI app ``factory`` builds with granian, ``threads``
-    blocking threads per worker calling it (granian's default for WSGI is
-    half its backpressure, hundreds; the benchmark's ceilings use the same
-    call, so they run on the same stack)."""
+def api_http1(settings: settings_mod.Settings) -> Any:
+    """granian's HTTP/1 settings for the API: the header deadline, and a
+    head buffer that holds a request within the front's own limits (URL,
+    100 header lines of ``max_header_line``), so that those limits, not
+    granian's bare answers, decide (docs/decisions.md)."""
+    from granian.http import HTTP1Settings
+
+    head = settings.max_url_length + 100 * (settings.max_header_line + 4) + 4096
+    return HTTP1Settings(
+        header_read_timeout=int(settings.header_timeout * 1000),
+        max_buffer_size=max(head, HTTP1Settings.max_buffer_size),
+    )
+
+
+def run_granian(
+    factory: str,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int = 1,
+    *,
+    interface: str = "wsgi",
+    http1: Any = None,
+) -> None:
+    """Serve the application ``factory`` builds with granian until stopped.
+
+    ``interface`` ``wsgi`` runs it on ``threads`` blocking threads per worker
+    (granian's default is half its backpressure, hundreds; the benchmark's
+    ceilings use this call, so they run on the same stack); ``rsgi`` is
+    for :class:`vpnaas.api.bridge.Bridge`, which keeps its own threads."""
     from granian import Granian
     from granian.constants import Interfaces
 
@@ -161,11 +191,12 @@ def run_granian(factory: str, host: str, port: int, workers: int, threads: int) 
         factory,
         address=host,
         port=port,
-        interface=Interfaces.WSGI,
+        interface=Interfaces(interface),
         workers=workers,
         blocking_threads=threads,
         factory=True,
         log_access=False,
+        http1_settings=http1,
     ).serve()
 
 

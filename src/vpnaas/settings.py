@@ -58,6 +58,31 @@ _DEFAULT_OPTS = [
     cfg.IntOpt(
         "max_request_body_size", default=114688, help="Largest request body accepted, in bytes."
     ),
+    cfg.IntOpt(
+        "max_url_length",
+        default=16384,
+        min=256,
+        help="Longest request URL (path and query string) accepted; longer is a 414.",
+    ),
+    cfg.IntOpt(
+        "max_header_line",
+        default=16384,
+        min=256,
+        help="Longest request header line (name and value) accepted; longer is a 431.",
+    ),
+    cfg.FloatOpt(
+        "client_body_timeout",
+        default=30.0,
+        min=0.1,
+        help="Seconds a client has to send the whole request body once its headers "
+        "are in; then the request is answered 408.",
+    ),
+    cfg.FloatOpt(
+        "client_header_timeout",
+        default=30.0,
+        min=0.1,
+        help="Seconds a client has to send the request headers; then the connection is closed.",
+    ),
 ]
 _DATABASE_OPTS = [
     cfg.StrOpt(
@@ -159,6 +184,10 @@ class Settings:
     network_link_prefix: str | None = None
     legacy_crypto: bool = False
     max_body_size: int = 114688
+    max_url_length: int = 16384
+    max_header_line: int = 16384
+    body_timeout: float = 30.0
+    header_timeout: float = 30.0
     driver: str = "null"
     null_driver_settles: bool = True
     peer_hosts_file: str | None = None
@@ -212,6 +241,10 @@ def load(config_files: Sequence[str] = (), **overrides: Any) -> Settings:
         network_link_prefix=conf.network_link_prefix,
         legacy_crypto=conf.legacy_crypto_algorithms,
         max_body_size=conf.max_request_body_size,
+        max_url_length=conf.max_url_length,
+        max_header_line=conf.max_header_line,
+        body_timeout=conf.client_body_timeout,
+        header_timeout=conf.client_header_timeout,
         driver=conf.vpnaas.driver,
         null_driver_settles=conf.vpnaas.null_driver_settles,
         peer_hosts_file=conf.vpnaas.peer_hosts_file,

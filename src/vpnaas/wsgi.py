@@ -9,16 +9,37 @@ import os
 import threading
 from typing import Any
 
+from vpnaas.api.bridge import Bridge, FrontLimits
 from vpnaas.app import Application, create_app
-from vpnaas.settings import load
+from vpnaas.settings import Settings, load
 
-__all__ = ["from_environment", "make_application"]
+__all__ = ["bridge_from_environment", "from_environment", "make_application"]
+
+
+def _served_settings() -> Settings:
+    spec: dict[str, Any] = json.loads(os.environ.get("VPNAAS_SERVE", "{}"))
+    return load(spec.get("config_files", []), **spec.get("overrides", {}))
 
 
 def from_environment() -> Application:
-    """The app ``vpnaas serve`` described in ``VPNAAS_SERVE``."""
-    spec: dict[str, Any] = json.loads(os.environ.get("VPNAAS_SERVE", "{}"))
-    return create_app(load(spec.get("config_files", []), **spec.get("overrides", {})))
+    """The WSGI app ``vpnaas serve`` described in ``VPNAAS_SERVE``."""
+    return create_app(_served_settings())
+
+
+def bridge_from_environment() -> Bridge:
+    """What ``vpnaas serve``'s granian workers run: the app of
+    :func:`from_environment` behind the RSGI front (:mod:`vpnaas.api.bridge`)."""
+    settings = _served_settings()
+    return Bridge(create_app(settings), front_limits(settings), settings.request_threads)
+
+
+def front_limits(settings: Settings) -> FrontLimits:
+    return FrontLimits(
+        max_body=settings.max_body_size,
+        body_timeout=settings.body_timeout,
+        max_url_length=settings.max_url_length,
+        max_header_line=settings.max_header_line,
+    )
 
 
 def make_application() -> Application:

@@ -31,8 +31,13 @@ def params(req: falcon.Request) -> Params:
 
 
 def read_body(req: falcon.Request, limit: int) -> bytes:
-    """The raw request body, refused above ``limit`` bytes."""
-    data = req.bounded_stream.read(limit + 1)
+    """The raw request body, refused above ``limit`` bytes. A body without
+    ``Content-Length`` (chunked) is read to its end when the server marks
+    the input as terminated (PEP 3333's ``wsgi.input_terminated``)."""
+    if req.content_length is None and req.env.get("wsgi.input_terminated"):
+        data = req.stream.read(limit + 1)
+    else:
+        data = req.bounded_stream.read(limit + 1)
     if len(data) > limit:
         raise errors.HTTPRequestEntityTooLarge()
     return data
