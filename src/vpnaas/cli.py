@@ -183,7 +183,9 @@ def run_granian(
     ``interface`` ``wsgi`` runs it on ``threads`` blocking threads per worker
     (granian's default is half its backpressure, hundreds; the benchmark's
     ceilings use this call, so they run on the same stack); ``rsgi`` is
-    for :class:`vpnaas.api.bridge.Bridge`, which keeps its own threads."""
+    for :class:`vpnaas.api.bridge.Bridge`, which keeps its own threads. A
+    worker that dies is started again (granian gives up, and the server
+    exits, when the same worker dies twice within a few seconds)."""
     from granian import Granian
     from granian.constants import Interfaces
 
@@ -197,6 +199,7 @@ def run_granian(
         factory=True,
         log_access=False,
         http1_settings=http1,
+        respawn_failed_workers=True,
     ).serve()
 
 
