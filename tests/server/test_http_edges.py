@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -130,3 +131,22 @@ def test_an_unknown_method_is_405_with_allow(server: ServerProcess) -> None:
     assert status == 405
     assert headers["allow"] == "GET, HEAD, POST"
     assert _error(status, headers, raw)["type"] == "HTTPMethodNotAllowed"
+
+
+def test_a_body_cut_short_of_its_length_is_refused_and_not_run(server: ServerProcess) -> None:
+    body = json.dumps({"ikepolicy": {"name": "cut-short"}}).encode()
+    head = (
+        "POST /v2.0/vpn/ikepolicies HTTP/1.1\r\nHost: vpnaas\r\n"
+        f"X-Project-Id: {PROJECT}\r\nContent-Length: {len(body) + 50}\r\n\r\n"
+    )
+    with socket.create_connection((LOOPBACK, server.port), timeout=30) as sock:
+        sock.sendall(head.encode() + body)
+        sock.shutdown(socket.SHUT_WR)  # a valid document, then the client stops
+        raw = b""
+        while chunk := sock.recv(65536):
+            raw += chunk
+    status_line, _, rest = raw.partition(b"\r\n")
+    assert status_line.startswith(b"HTTP/1.1 400 "), raw
+    error = json.loads(rest.partition(b"\r\n\r\n")[2])["NeutronError"]
+    assert error["message"] == "The request body ended before its Content-Length."
+    assert "cut-short" not in _names(server)

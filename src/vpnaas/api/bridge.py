@@ -129,12 +129,7 @@ class Bridge:
     async def __rsgi__(self, scope: Any, proto: Any) -> None:
         environ, refusal = self._environ(scope)
         if refusal is None and _has_body(environ):
-            body = await self._read(proto)
-            if body is None:
-                refusal = errors.HTTPRequestTimeout(seconds=f"{self.limits.body_timeout:g}")
-            else:
-                environ["wsgi.input"] = io.BytesIO(body)
-                environ["CONTENT_LENGTH"] = str(len(body))
+            refusal = await self._take_body(environ, proto)
         app = self.app if refusal is None else RequestId(_Refusal(refusal))
         if self.pool is None or refusal is not None:
             status, headers, data = call_wsgi(app, environ)
@@ -174,6 +169,20 @@ class Bridge:
                 value = f"{environ[key]},{value}"
             environ[key] = value
         return environ, refusal
+
+    async def _take_body(self, environ: dict[str, Any], proto: Any) -> errors.ApiError | None:
+        """Put the whole body in ``environ``, or say why there is none: it
+        did not arrive in time, or the client stopped short of its
+        ``Content-Length`` (an incomplete request is never run)."""
+        body = await self._read(proto)
+        if body is None:
+            return errors.HTTPRequestTimeout(seconds=f"{self.limits.body_timeout:g}")
+        declared = environ.get("CONTENT_LENGTH")
+        if declared and declared.isdigit() and len(body) < min(int(declared), self.limits.max_body):
+            return errors.HTTPBadRequest(msg="The request body ended before its Content-Length.")
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        return None
 
     async def _read(self, proto: Any) -> bytes | None:
         """The body, cut one byte past the size limit (the application then
