@@ -211,7 +211,12 @@ def serve(args: argparse.Namespace) -> int:
     agents = start_agent_listener(settings)
     try:
         run_granian(
-            "vpnaas.wsgi:from_environment", settings.host, settings.port, settings.workers, threads
+            "vpnaas.wsgi:bridge_from_environment",
+            settings.host,
+            settings.port,
+            settings.workers,
+            interface="rsgi",
+            http1=api_http1(settings),
         )
     finally:
         if agents is not None:
@@ -244,11 +249,38 @@ def start_agent_listener(
     return child
 
 
-def run_granian(factory: str, host: str, port: int, workers: int, threads: int) -> None:
-    """Serve the WSGI app ``factory`` builds with granian, ``threads``
-    blocking threads per worker calling it (granian's default for WSGI is
-    half its backpressure, hundreds; the benchmark's ceilings use the same
-    call, so they run on the same stack)."""
+def api_http1(settings: settings_mod.Settings) -> Any:
+    """granian's HTTP/1 settings for the API: the header deadline, and a
+    head buffer that holds a request within the front's own limits (URL,
+    100 header lines of ``max_header_line``), so that those limits, not
+    granian's bare answers, decide (docs/decisions.md)."""
+    from granian.http import HTTP1Settings
+
+    head = settings.max_url_length + 100 * (settings.max_header_line + 4) + 4096
+    return HTTP1Settings(
+        header_read_timeout=int(settings.header_timeout * 1000),
+        max_buffer_size=max(head, HTTP1Settings.max_buffer_size),
+    )
+
+
+def run_granian(
+    factory: str,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int = 1,
+    *,
+    interface: str = "wsgi",
+    http1: Any = None,
+) -> None:
+    """Serve the application ``factory`` builds with granian until stopped.
+
+    ``interface`` ``wsgi`` runs it on ``threads`` blocking threads per worker
+    (granian's default is half its backpressure, hundreds; the benchmark's
+    ceilings use this call, so they run on the same stack); ``rsgi`` is
+    for :class:`vpnaas.api.bridge.Bridge`, which keeps its own threads. A
+    worker that dies is started again (granian gives up, and the server
+    exits, when the same worker dies twice within a few seconds)."""
     from granian import Granian
     from granian.constants import Interfaces
 
@@ -256,11 +288,13 @@ def run_granian(factory: str, host: str, port: int, workers: int, threads: int) 
         factory,
         address=host,
         port=port,
-        interface=Interfaces.WSGI,
+        interface=Interfaces(interface),
         workers=workers,
         blocking_threads=threads,
         factory=True,
         log_access=False,
+        http1_settings=http1,
+        respawn_failed_workers=True,
     ).serve()
 
 

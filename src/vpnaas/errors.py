@@ -114,9 +114,26 @@ class HTTPMethodNotAllowed(ApiError):
     template = "The method is not allowed for this resource."
 
 
+class HTTPRequestTimeout(ApiError):
+    """The request body did not arrive within ``client_body_timeout``."""
+
+    status = 408
+    template = "The request body did not arrive within %(seconds)s seconds."
+
+
 class HTTPRequestEntityTooLarge(ApiError):
     status = 413
     template = "Request is too large."
+
+
+class HTTPRequestURITooLong(ApiError):
+    status = 414
+    template = "The request URL is longer than %(limit)s characters."
+
+
+class HTTPRequestHeaderFieldsTooLarge(ApiError):
+    status = 431
+    template = "The request header %(name)s is longer than %(limit)s characters."
 
 
 # --- 409 ---------------------------------------------------------------------

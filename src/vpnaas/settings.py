@@ -82,6 +82,31 @@ _DEFAULT_OPTS = [
         help="Keep encoded list and show answers per worker until a write to a "
         "resource they were built from (off: every read is built afresh).",
     ),
+    cfg.IntOpt(
+        "max_url_length",
+        default=16384,
+        min=256,
+        help="Longest request URL (path and query string) accepted; longer is a 414.",
+    ),
+    cfg.IntOpt(
+        "max_header_line",
+        default=16384,
+        min=256,
+        help="Longest request header line (name and value) accepted; longer is a 431.",
+    ),
+    cfg.FloatOpt(
+        "client_body_timeout",
+        default=30.0,
+        min=0.1,
+        help="Seconds a client has to send the whole request body once its headers "
+        "are in; then the request is answered 408.",
+    ),
+    cfg.FloatOpt(
+        "client_header_timeout",
+        default=30.0,
+        min=0.1,
+        help="Seconds a client has to send the request headers; then the connection is closed.",
+    ),
 ]
 _DATABASE_OPTS = [
     cfg.StrOpt(
@@ -264,6 +289,10 @@ class Settings:
     legacy_crypto: bool = False
     max_body_size: int = 114688
     response_cache: bool = True
+    max_url_length: int = 16384
+    max_header_line: int = 16384
+    body_timeout: float = 30.0
+    header_timeout: float = 30.0
     driver: str = "null"
     null_driver_settles: bool = True
     allow_aggressive_mode: bool = False
@@ -326,6 +355,10 @@ def load(config_files: Sequence[str] = (), **overrides: Any) -> Settings:
         legacy_crypto=conf.legacy_crypto_algorithms,
         max_body_size=conf.max_request_body_size,
         response_cache=conf.response_cache,
+        max_url_length=conf.max_url_length,
+        max_header_line=conf.max_header_line,
+        body_timeout=conf.client_body_timeout,
+        header_timeout=conf.client_header_timeout,
         driver=conf.vpnaas.driver,
         null_driver_settles=conf.vpnaas.null_driver_settles,
         allow_aggressive_mode=conf.vpnaas.allow_aggressive_mode,

@@ -1,8 +1,8 @@
 """WSGI entry points for servers: ``vpnaas.wsgi:application`` (the API) and
 ``vpnaas.wsgi:agent_application`` (the agent API, on a listener of its own)
-read the config files named by ``VPNAAS_CONFIG_FILE``; ``from_environment``
-and ``agent_from_environment`` are what ``vpnaas serve`` hands to its
-granian workers."""
+read the config files named by ``VPNAAS_CONFIG_FILE``;
+``bridge_from_environment`` and ``agent_from_environment`` are what
+``vpnaas serve`` hands to its granian servers."""
 
 from __future__ import annotations
 
@@ -12,29 +12,50 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from vpnaas.api.bridge import Bridge, FrontLimits
 from vpnaas.app import AgentApplication, Application, create_agent_app, create_app
 from vpnaas.auth import WSGIApp
 from vpnaas.db.rekey import check_configured
-from vpnaas.settings import load
+from vpnaas.settings import Settings, load
 
 __all__ = [
     "agent_from_environment",
+    "bridge_from_environment",
     "from_environment",
     "make_agent_application",
     "make_application",
 ]
 
 
-def from_environment() -> Application:
-    """The app ``vpnaas serve`` described in ``VPNAAS_SERVE``."""
+def _served_settings() -> Settings:
     spec: dict[str, Any] = json.loads(os.environ.get("VPNAAS_SERVE", "{}"))
-    return create_app(load(spec.get("config_files", []), **spec.get("overrides", {})))
+    return load(spec.get("config_files", []), **spec.get("overrides", {}))
+
+
+def from_environment() -> Application:
+    """The WSGI app ``vpnaas serve`` described in ``VPNAAS_SERVE``."""
+    return create_app(_served_settings())
+
+
+def bridge_from_environment() -> Bridge:
+    """What ``vpnaas serve``'s granian workers run: the app of
+    :func:`from_environment` behind the RSGI front (:mod:`vpnaas.api.bridge`)."""
+    settings = _served_settings()
+    return Bridge(create_app(settings), front_limits(settings), settings.request_threads)
 
 
 def agent_from_environment() -> AgentApplication:
     """The agent API ``vpnaas serve`` described in ``VPNAAS_SERVE``."""
-    spec: dict[str, Any] = json.loads(os.environ.get("VPNAAS_SERVE", "{}"))
-    return create_agent_app(load(spec.get("config_files", []), **spec.get("overrides", {})))
+    return create_agent_app(_served_settings())
+
+
+def front_limits(settings: Settings) -> FrontLimits:
+    return FrontLimits(
+        max_body=settings.max_body_size,
+        body_timeout=settings.body_timeout,
+        max_url_length=settings.max_url_length,
+        max_header_line=settings.max_header_line,
+    )
 
 
 def _config_files() -> list[str]:

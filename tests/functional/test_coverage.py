@@ -24,6 +24,9 @@ UNREACHABLE_IN_PROCESS = {
     "HTTPInternalServerError": "only a bug produces it; the fuzz tests assert it never occurs",
     "ServiceUnavailable": "needs a database that goes away; tests/server covers it",
     "Conflict": "only two racing requests produce it; tests/server covers it",
+    "HTTPRequestTimeout": "the server's front answers it; tests/server/test_slow_clients.py",
+    "HTTPRequestURITooLong": "the server's front answers it; tests/server/test_http_edges.py",
+    "HTTPRequestHeaderFieldsTooLarge": "the front answers it; tests/server/test_http_edges.py",
 }
 
 

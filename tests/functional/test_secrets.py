@@ -1,13 +1,16 @@
-"""The psk is a secret: never in a log line, and with a key never in the
-database file; keys rotate without the API noticing."""
+"""The psk is a secret: never in a log line nor an error message, and with a
+key never in the database file; keys rotate without the API noticing."""
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
 import pytest
 from falcon import testing
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.support import matrix
 from tests.support.keystone import render_ini
@@ -250,3 +253,39 @@ def test_the_wsgi_application_refuses_keys_that_open_nothing(
     with pytest.raises(SecretKeyError, match="cannot be decrypted") as refused:
         wsgi.make_application()
     assert PSK not in str(refused.value)
+
+
+#: psks no connection accepts: too long, with a NUL, not a string at all
+BAD_PSKS = st.one_of(
+    st.text(min_size=256, max_size=600),
+    st.builds(lambda a, b: f"{a}\x00{b}", st.text(max_size=40), st.text(max_size=40)),
+    st.integers(),
+    st.lists(st.text(min_size=1, max_size=20), min_size=1, max_size=3),
+    st.dictionaries(st.text(min_size=1, max_size=10), st.text(min_size=1, max_size=20), min_size=1),
+)
+
+
+def test_no_error_message_contains_a_refused_psk(tmp_path: Path) -> None:
+    api, base = _world(tmp_path, [])
+    conn = _connect(api, base, PSK)
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(psk=BAD_PSKS)
+    def refused(psk: object) -> None:
+        for answer in (
+            api.client.simulate_post(
+                CONNECTIONS, json={"ipsec_site_connection": {**base, "psk": psk}}, headers=HEADERS
+            ),
+            api.client.simulate_put(
+                f"{CONNECTIONS}/{conn}",
+                json={"ipsec_site_connection": {"psk": psk}},
+                headers=HEADERS,
+            ),
+        ):
+            assert answer.status_code == 400, answer.text
+            message = answer.json["NeutronError"]["message"]
+            shown = psk if isinstance(psk, str) else json.dumps(psk)
+            assert shown not in message
+            assert str(psk) not in message
+
+    refused()

@@ -112,18 +112,29 @@ def _unrecognized(res: Resource, item: dict[str, Any]) -> None:
 def _check(fld: Field, value: Any, name: str | None = None) -> Any:
     """Run ``fld``'s converter then validator; return the converted value.
     ``name``: the attribute name to report (``tenant_id`` for the owner when
-    the client used that spelling)."""
+    the client used that spelling). A secret's value is never in a message."""
+    given = value
     try:
         value = fld.kind.convert(value)
-    except Unconvertible as exc:
-        raise errors.InvalidInput(error_message=exc.message) from None
-    try:
         fld.kind.validate(value)
     except Invalid as exc:
-        raise _bad(f"Invalid input for {name or fld.name}. Reason: {exc.reason}.") from None
+        reason = _hidden(fld, exc.reason, given, value)
+        raise _bad(f"Invalid input for {name or fld.name}. Reason: {reason}.") from None
     except Unconvertible as exc:
-        raise errors.InvalidInput(error_message=exc.message) from None
+        raise errors.InvalidInput(error_message=_hidden(fld, exc.message, given, value)) from None
     return value
+
+
+def _hidden(fld: Field, message: str, *values: Any) -> str:
+    """``message`` with a secret field's quoted value said as "The value"."""
+    if not fld.secret:
+        return message
+    for value in values:
+        message = message.replace(f"'{value}'", "The value")
+    for value in values:  # a kind that words it otherwise: nothing of it at all
+        if str(value) in message:
+            return f"The value is not valid for {fld.name}"
+    return message
 
 
 def prepare_create(res: Resource, ctx: RequestContext, doc: Any) -> Prepared:

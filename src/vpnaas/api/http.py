@@ -34,8 +34,13 @@ def params(req: falcon.Request) -> Params:
 
 
 def read_body(req: falcon.Request, limit: int) -> bytes:
-    """The raw request body, refused above ``limit`` bytes."""
-    data = req.bounded_stream.read(limit + 1)
+    """The raw request body, refused above ``limit`` bytes. A body without
+    ``Content-Length`` (chunked) is read to its end when the server marks
+    the input as terminated (PEP 3333's ``wsgi.input_terminated``)."""
+    if req.content_length is None and req.env.get("wsgi.input_terminated"):
+        data = req.stream.read(limit + 1)
+    else:
+        data = req.bounded_stream.read(limit + 1)
     if len(data) > limit:
         raise errors.HTTPRequestEntityTooLarge()
     return data
@@ -126,27 +131,44 @@ def base_url(req: falcon.Request, link_prefix: str | None) -> str:
     return req.prefix + req.path
 
 
+#: the methods some route serves; any other is a 405 wherever it is sent
+SERVED_METHODS = ("GET", "POST", "PUT", "DELETE")
+
+
 class Shape:
     """Normalise requests before routing: accept ``…/ikepolicies.json`` as
-    ``…/ikepolicies`` (Routes' format suffix), and answer OPTIONS, which this
-    API does not serve, like any other unserved method."""
+    ``…/ikepolicies`` (Routes' format suffix); serve ``HEAD`` as ``GET``
+    without the body; answer any method a resource does not serve (OPTIONS,
+    PATCH, a method Falcon does not know, which it would call a 400) 405
+    with ``Allow``."""
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         if "\x00" in req.path:  # no id or name can contain one; databases refuse it
             raise errors.HTTPNotFound()
         if req.path.endswith(".json") and req.path.startswith("/v2.0/"):
             req.path = req.path[: -len(".json")]
+        if req.method == "HEAD":
+            req.method = "GET"
+            req.context.head = True
 
     def process_resource(
         self, req: falcon.Request, resp: falcon.Response, resource: Any, params: Any
     ) -> None:
-        if req.method == "OPTIONS" and resource is not None:
+        if resource is not None and not callable(
+            getattr(resource, f"on_{req.method.lower()}", None)
+        ):
             allowed = [
-                m
-                for m in ("GET", "POST", "PUT", "DELETE")
-                if callable(getattr(resource, f"on_{m.lower()}", None))
+                m for m in SERVED_METHODS if callable(getattr(resource, f"on_{m.lower()}", None))
             ]
+            if "GET" in allowed:
+                allowed.insert(1, "HEAD")
             raise falcon.HTTPMethodNotAllowed(allowed)
+
+    def process_response(
+        self, req: falcon.Request, resp: falcon.Response, resource: Any, succeeded: bool
+    ) -> None:
+        if req.context.get("head"):
+            req.method = "HEAD"  # Falcon then sends the headers without the body
 
 
 _FALCON_ERRORS: dict[int, type[errors.ApiError]] = {

@@ -1,0 +1,125 @@
+"""The RSGI front against granian's WSGI interface, side by side.
+
+``vpnaas serve`` runs the WSGI application behind ``vpnaas.api.bridge`` on
+granian's RSGI interface; before, granian called it on one blocking thread
+of its WSGI interface. This starts both on copies of the same seeded
+database (one worker, one request thread each) and drives them with wrk in
+alternating runs, so that load from elsewhere slows both alike, then prints
+the medians: requests a second, and the CPU time the server's processes
+used per request (read from /proc: on a machine shared with other work,
+the steadier of the two). Lists are the path that must not get slower; a
+create reads a body, which the front now awaits before the application
+runs.
+
+    .venv/bin/python -m bench.front [--pairs 7] [--seconds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from bench import load, seed
+from bench.servers import HOST, Process, free_port, vpnaas_command
+
+HEADERS = (("X-Project-Id", seed.PROJECT),)
+
+
+def _wsgi_command(db: Path, port: int) -> list[str]:
+    """The same app on granian's WSGI interface with one blocking thread
+    (what ``vpnaas serve`` ran before the front)."""
+    spec = json.dumps({"config_files": [], "overrides": {"database_url": seed.db_url(db)}})
+    code = (
+        "import os, sys; os.environ['VPNAAS_SERVE'] = sys.argv[1]; "
+        "from vpnaas.cli import run_granian; "
+        f"run_granian('vpnaas.wsgi:from_environment', '{HOST}', {port}, 1, 1)"
+    )
+    return [sys.executable, "-c", code, spec]
+
+
+def _figures(topo: seed.Topology) -> dict[str, load.Request]:
+    path = "/v2.0/vpn/ipsec-site-connections"
+    return {
+        "list, N=10": load.Request(path=path, headers=HEADERS),
+        "create": load.Request(
+            method="POST", path=path, body=json.dumps(topo.create_body()), headers=HEADERS
+        ),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.front")
+    parser.add_argument("--pairs", type=int, default=7)
+    parser.add_argument("--seconds", type=int, default=2)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="vpnaas-front-") as tmp:
+        work = Path(tmp)
+        topo = seed.build_template(work / "template.sqlite")
+        seed.add_connections(work / "template.sqlite", 8)
+        servers = []
+        for name in ("wsgi", "front"):
+            db = work / f"{name}.sqlite"
+            seed.copy_db(work / "template.sqlite", db)
+            port = free_port()
+            command = vpnaas_command(db, port, 1) if name == "front" else _wsgi_command(db, port)
+            servers.append(Process(name, command, port, work / f"{name}.log"))
+        try:
+            for server in servers:
+                server.start()
+            for server in servers:
+                server.wait_ready()
+            _drive(servers, _figures(topo), args.pairs, args.seconds, work)
+        finally:
+            for server in servers:
+                server.stop()
+    return 0
+
+
+def _cpu_seconds(server: Process) -> float:
+    """CPU time (user + system) the server's processes have used so far."""
+    ticks = 0
+    for pid in [server.pid, *server.worker_pids()]:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _drive(
+    servers: list[Process], figures: dict[str, load.Request], pairs: int, seconds: int, work: Path
+) -> None:
+    print(
+        "| figure | c | WSGI, blocking thread: req/s, CPU ms/req | RSGI front: req/s, CPU ms/req "
+        "| front / WSGI: req/s, CPU |"
+    )
+    print("|---|---|---|---|---|")
+    for key, request in figures.items():
+        for conns in (1, 8):
+            rates: dict[str, list[float]] = {s.name: [] for s in servers}
+            costs: dict[str, list[float]] = {s.name: [] for s in servers}
+            for i in range(pairs):
+                for server in servers if i % 2 == 0 else servers[::-1]:
+                    cpu = _cpu_seconds(server)
+                    result = load.run(
+                        server.base, request, connections=conns, seconds=seconds, script_dir=work
+                    )
+                    rates[server.name].append(result.rps)
+                    costs[server.name].append(
+                        1000 * (_cpu_seconds(server) - cpu) / max(result.requests, 1)
+                    )
+            rate = {n: statistics.median(r) for n, r in rates.items()}
+            cost = {n: statistics.median(c) for n, c in costs.items()}
+            print(
+                f"| {key} | {conns} | {rate['wsgi']:,.0f}, {cost['wsgi']:.3f} "
+                f"| {rate['front']:,.0f}, {cost['front']:.3f} "
+                f"| {rate['front'] / rate['wsgi']:.2f}, {cost['front'] / cost['wsgi']:.2f} |"
+            )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
