@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.server import LOOPBACK, ServerProcess, running_server
+from tests.support.net import LOOPBACK
+from tests.support.server import ServerProcess, running_server
 
 pytestmark = pytest.mark.slow
 
