@@ -40,6 +40,7 @@ def test_read_sets_name_what_topology_answers_read(app: Application) -> None:
         "vpnservice": ("vpnservice",),
         "endpoint_group": ("endpoint_group",),
         "ipsec_site_connection": ("ipsec_site_connection",),
+        "agent": ("agent",),
     }
 
 
