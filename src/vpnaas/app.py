@@ -6,22 +6,26 @@ From the outside in:
    enable_proxy_headers_parsing`` is on: honour ``X-Forwarded-Proto`` and
    friends, so links carry the scheme the client used.
 2. ``RequestId``: every response gets ``x-openstack-request-id: req-<uuid>``.
-3. ``Mount``: ``/healthcheck`` (oslo.middleware's healthcheck, see
+3. ``Observe`` (:mod:`vpnaas.api.access`), when ``access_log`` or ``[metrics]
+   enabled`` is on: the access log line (logger ``vpnaas.access``) and the
+   request metrics of everything below, labelled by route template.
+4. ``Mount``: ``/healthcheck`` (oslo.middleware's healthcheck, see
    :mod:`vpnaas.health`) and the console under ``/ui/`` (its own sessions,
    see :mod:`vpnaas.ui`) are served beside the API, never through its
    authentication.
-4. ``OpenPaths``: ``GET /`` (version discovery) and ``GET /v2.0/openapi.json``
+5. ``OpenPaths``: ``GET /`` (version discovery) and ``GET /v2.0/openapi.json``
    (the API's contract) skip authentication.
-5. Authentication: ``auth_token`` (keystonemiddleware) then ``KeystoneContext``
+6. Authentication: ``auth_token`` (keystonemiddleware) then ``KeystoneContext``
    in keystone mode, ``NoAuth`` in the embedded default; both leave a
    :class:`~vpnaas.context.RequestContext` in the environ.
-6. The Falcon application: routes derived from the catalog; every error is
+7. The Falcon application: routes derived from the catalog; every error is
    rendered as a NeutronError document there.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +33,7 @@ import falcon
 from oslo_middleware import http_proxy_to_wsgi
 
 from vpnaas.api import http, openapi, routes
+from vpnaas.api.access import Observe
 from vpnaas.api.agent import AgentAPI, AgentsOnly, add_agent_routes
 from vpnaas.api.controller import Controller
 from vpnaas.api.openapi_shapes import OPENAPI_PATH
@@ -94,7 +99,8 @@ def create_app(settings: Settings, cat: Catalog | None = None) -> Application:
         max_limit=settings.pagination_max_limit,
         response_cache=settings.response_cache,
     )
-    api = falcon.App(middleware=http.Shape())
+    router = falcon.routing.CompiledRouter()
+    api = falcon.App(middleware=http.Shape(), router=router)
     api.add_error_handler(Exception, http.handle_error)
     api.add_error_handler(falcon.HTTPError, http.handle_error)
     limits = routes.Limits(settings.max_body_size, settings.network_link_prefix)
@@ -108,6 +114,7 @@ def create_app(settings: Settings, cat: Catalog | None = None) -> Application:
     if settings.console.enabled:
         mounts["/ui"] = create_console(controller, settings, api, _keystone_url(settings, conf))
     wsgi = Mount(wsgi, mounts)
+    wsgi = _observed(wsgi, settings, cat, router, list(mounts), listener="api")
     wsgi = RequestId(wsgi)
     conf.register_opts(http_proxy_to_wsgi.OPTS, group="oslo_middleware")
     if conf.oslo_middleware.enable_proxy_headers_parsing:
@@ -176,13 +183,50 @@ def create_agent_app(settings: Settings) -> AgentApplication:
     agent_api = AgentAPI(
         db, tables.schema(), cat, topology_hooks(), settings.agent_api.agent_down_time
     )
-    api = falcon.App(middleware=[AgentsOnly()])
+    router = falcon.routing.CompiledRouter()
+    api = falcon.App(middleware=[AgentsOnly()], router=router)
     api.add_error_handler(Exception, http.handle_error)
     api.add_error_handler(falcon.HTTPError, http.handle_error)
     add_agent_routes(api, agent_api, settings.max_body_size)
-    wsgi: WSGIApp = RequestId(_authenticated(api, settings, conf, Authorizer(conf, cat)))
+    wsgi: WSGIApp = _authenticated(api, settings, conf, Authorizer(conf, cat))
+    wsgi = RequestId(_observed(wsgi, settings, cat, router, [], listener="agent"))
     agent_api.sweeper.start()
     return AgentApplication(wsgi=wsgi, api=agent_api, db=db)
+
+
+#: logger and metric prefix of each listener's requests
+_OBSERVED = {
+    "api": ("vpnaas.access", "vpnaas_api"),
+    "agent": ("vpnaas.access.agent", "vpnaas_agent_api"),
+}
+
+
+def _observed(
+    app: WSGIApp,
+    settings: Settings,
+    cat: Catalog,
+    router: Any,
+    mounts: Sequence[str],
+    *,
+    listener: str,
+) -> WSGIApp:
+    """``app`` behind :class:`Observe` when the access log or metrics are on."""
+    if not settings.access_log and not settings.metrics.enabled:
+        return app
+    logger, prefix = _OBSERVED[listener]
+    record = None
+    if settings.metrics.enabled:
+        from vpnaas.metrics.requests import RequestMetrics
+
+        record = RequestMetrics(prefix)
+    return Observe(
+        app,
+        log=logging.getLogger(logger) if settings.access_log else None,
+        secrets={f.name for r in cat.resources for f in r.fields if f.secret},
+        router=router,
+        mounts=mounts,
+        record=record,
+    )
 
 
 def _conf(settings: Settings) -> Any:

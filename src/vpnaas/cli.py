@@ -208,6 +208,9 @@ def serve(args: argparse.Namespace) -> int:
         settings.workers,
         threads,
     )
+    from vpnaas.metrics.listener import MetricsListener
+
+    metrics = MetricsListener.start(settings, run_granian)  # before any process that records
     agents = start_agent_listener(settings)
     try:
         run_granian(
@@ -222,6 +225,8 @@ def serve(args: argparse.Namespace) -> int:
         if agents is not None:
             agents.terminate()
             agents.join(10)
+        if metrics is not None:
+            metrics.stop()
     return 0
 
 

@@ -19,6 +19,7 @@ __all__ = [
     "AgentAPIOptions",
     "AgentSettings",
     "ConsoleOptions",
+    "MetricsOptions",
     "PoolOptions",
     "Settings",
     "TopologySeed",
@@ -100,6 +101,13 @@ _DEFAULT_OPTS = [
         min=0.1,
         help="Seconds a client has to send the whole request body once its headers "
         "are in; then the request is answered 408.",
+    ),
+    cfg.BoolOpt(
+        "access_log",
+        default=True,
+        help="Log one line per request (logger vpnaas.access; the agent API's "
+        "under vpnaas.access.agent): method, path and query string (secrets "
+        "masked), status, length, seconds, request id, project.",
     ),
     cfg.FloatOpt(
         "client_header_timeout",
@@ -200,6 +208,15 @@ _AGENT_API_OPTS = [
         "connections DOWN (three report intervals).",
     ),
 ]
+_METRICS_OPTS = [
+    cfg.BoolOpt(
+        "enabled",
+        default=False,
+        help="Serve Prometheus metrics on a listener of their own (vpnaas serve).",
+    ),
+    cfg.HostAddressOpt("bind_host", default="127.0.0.1", help="Address of the metrics listener."),
+    cfg.PortOpt("bind_port", default=9698, help="Port of the metrics listener."),
+]
 _TOPOLOGY_OPTS = [
     cfg.BoolOpt(
         "seed_external_network",
@@ -272,6 +289,15 @@ class AgentAPIOptions:
 
 
 @dataclass(frozen=True)
+class MetricsOptions:
+    """The Prometheus listener (``[metrics]``)."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = 9698
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything vpnaas itself reads from configuration."""
 
@@ -293,6 +319,8 @@ class Settings:
     max_header_line: int = 16384
     body_timeout: float = 30.0
     header_timeout: float = 30.0
+    access_log: bool = True
+    metrics: MetricsOptions = field(default_factory=MetricsOptions)
     driver: str = "null"
     null_driver_settles: bool = True
     allow_aggressive_mode: bool = False
@@ -326,6 +354,7 @@ def new_conf() -> cfg.ConfigOpts:
     conf.register_opts(_TOPOLOGY_OPTS, group="topology")
     conf.register_opts(_CONSOLE_OPTS, group="console")
     conf.register_opts(_AGENT_API_OPTS, group="agent_api")
+    conf.register_opts(_METRICS_OPTS, group="metrics")
     return conf
 
 
@@ -359,6 +388,12 @@ def load(config_files: Sequence[str] = (), **overrides: Any) -> Settings:
         max_header_line=conf.max_header_line,
         body_timeout=conf.client_body_timeout,
         header_timeout=conf.client_header_timeout,
+        access_log=conf.access_log,
+        metrics=MetricsOptions(
+            enabled=conf.metrics.enabled,
+            host=conf.metrics.bind_host,
+            port=conf.metrics.bind_port,
+        ),
         driver=conf.vpnaas.driver,
         null_driver_settles=conf.vpnaas.null_driver_settles,
         allow_aggressive_mode=conf.vpnaas.allow_aggressive_mode,
@@ -402,6 +437,7 @@ def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
         ("topology", list(_TOPOLOGY_OPTS)),
         ("console", list(_CONSOLE_OPTS)),
         ("agent_api", list(_AGENT_API_OPTS)),
+        ("metrics", list(_METRICS_OPTS)),
         ("agent", list(_AGENT_OPTS)),
     ]
 

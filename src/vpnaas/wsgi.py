@@ -1,7 +1,9 @@
 """WSGI entry points for servers: ``vpnaas.wsgi:application`` (the API) and
 ``vpnaas.wsgi:agent_application`` (the agent API, on a listener of its own)
 read the config files named by ``VPNAAS_CONFIG_FILE``;
-``bridge_from_environment`` and ``agent_from_environment`` are what
+``vpnaas.wsgi:metrics_application`` serves ``/metrics`` for the processes
+sharing ``PROMETHEUS_MULTIPROC_DIR``; ``bridge_from_environment``,
+``agent_from_environment`` and ``metrics_from_environment`` are what
 ``vpnaas serve`` hands to its granian servers."""
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from vpnaas.api.bridge import Bridge, FrontLimits
 from vpnaas.app import AgentApplication, Application, create_agent_app, create_app
 from vpnaas.auth import WSGIApp
 from vpnaas.db.rekey import check_configured
+from vpnaas.metrics.listener import metrics_app
 from vpnaas.settings import Settings, load
 
 __all__ = [
@@ -24,6 +27,8 @@ __all__ = [
     "from_environment",
     "make_agent_application",
     "make_application",
+    "make_metrics_application",
+    "metrics_from_environment",
 ]
 
 
@@ -47,6 +52,12 @@ def bridge_from_environment() -> Bridge:
 def agent_from_environment() -> AgentApplication:
     """The agent API ``vpnaas serve`` described in ``VPNAAS_SERVE``."""
     return create_agent_app(_served_settings())
+
+
+def metrics_from_environment() -> WSGIApp:
+    """The metrics listener ``vpnaas serve`` described in ``VPNAAS_SERVE``."""
+    app: WSGIApp = metrics_app(_served_settings())
+    return app
 
 
 def front_limits(settings: Settings) -> FrontLimits:
@@ -75,6 +86,13 @@ def make_agent_application() -> AgentApplication:
     return create_agent_app(load(_config_files()))
 
 
+def make_metrics_application() -> WSGIApp:
+    """``/metrics`` for any WSGI server, on a listener of its own, beside
+    API workers that share its ``PROMETHEUS_MULTIPROC_DIR``."""
+    app: WSGIApp = metrics_app(load(_config_files()))
+    return app
+
+
 class _Lazy:
     """Built on the first request, so importing this module does no I/O."""
 
@@ -93,3 +111,4 @@ class _Lazy:
 
 application = _Lazy(make_application)
 agent_application = _Lazy(make_agent_application)
+metrics_application = _Lazy(make_metrics_application)
