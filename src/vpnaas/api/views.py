@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import falcon
 
-from vpnaas.api import http, tunnel
+from vpnaas.api import http, peer_config, tunnel
 from vpnaas.api.controller import Controller
-from vpnaas.spec.vpn import TUNNEL_VIEW
+from vpnaas.spec.vpn import PEER_CONFIG_VIEW, TUNNEL_VIEW
 
 __all__ = ["add_view_routes"]
 
@@ -22,7 +22,19 @@ class TunnelRoute:
         http.send(resp, tunnel.tunnel(self.controller, ctx, obj_id, self.driver))
 
 
-_ROUTES = {TUNNEL_VIEW: TunnelRoute}
+class PeerConfigRoute(TunnelRoute):
+    def on_get(self, req: falcon.Request, resp: falcon.Response, obj_id: str) -> None:
+        ctx = http.context(req)
+        found = peer_config.export(self.controller, ctx, obj_id, http.params(req))
+        resp.content_type = "text/plain; charset=utf-8"
+        resp.set_header("Content-Disposition", f'attachment; filename="{found.filename}"')
+        resp.text = found.body
+
+
+_ROUTES: dict[str, type[TunnelRoute]] = {
+    TUNNEL_VIEW: TunnelRoute,
+    PEER_CONFIG_VIEW: PeerConfigRoute,
+}
 
 
 def add_view_routes(

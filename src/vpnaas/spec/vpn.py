@@ -194,7 +194,7 @@ def vpn_resources(*, legacy_crypto: bool = False) -> tuple[Resource, ...]:
         path="/vpn/ipsec-site-connections",
         not_found="IPsecSiteConnectionNotFound",
         extension="vpnaas",
-        views=(TUNNEL_VIEW,),
+        views=(TUNNEL_VIEW, PEER_CONFIG_VIEW),
         extra_rules=(
             (
                 PSK_EXPORT_RULE,
