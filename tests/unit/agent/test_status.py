@@ -9,9 +9,9 @@ import pytest
 
 from tests.support import desired_state as ds
 from vpnaas.agent import status
-from vpnaas.agent.desired import parse_state
 from vpnaas.agent.reconcile import Reconciler
 from vpnaas.agent.routes import Routes
+from vpnaas.ipsec.desired import parse_state
 from vpnaas.spec.vpn import ACTIVE, DOWN, ERROR
 
 
