@@ -182,18 +182,34 @@ def _connection(api: ServerProcess) -> tuple[str, str]:
     return router, conn
 
 
-def _report(served: Served, router: str, conn: str, status: str) -> None:
+def _child(conn: str, uniqueid: str, traffic: int) -> dict[str, Any]:
+    """A child SA of ``conn`` that carried ``traffic`` bytes (and a tenth as
+    many packets) each way."""
+    return {
+        "name": conn,
+        "uniqueid": uniqueid,
+        "state": "INSTALLED",
+        "bytes_in": traffic,
+        "bytes_out": 2 * traffic,
+        "packets_in": traffic // 10,
+        "packets_out": traffic // 5,
+    }
+
+
+def _report(served: Served, router: str, conn: str, status: str, *children: Any) -> None:
     state = served.agent("GET", "/agent/v1/state", host="gw-metrics", router=router)
     (desired,) = state["routers"][0]["services"][0]["connections"]
+    entry = {"id": conn, "revision": desired["revision"], "status": status, "reason": None}
+    if children:
+        entry["telemetry"] = {"child_sas": list(children)}
     answer = served.agent(
         "POST",
         "/agent/v1/reports",
         {
             "host": "gw-metrics",
             "routers": [router],
-            "connections": [
-                {"id": conn, "revision": desired["revision"], "status": status, "reason": None}
-            ],
+            "configurations": {"charon_since": "2026-12-07T00:00:00Z"},
+            "connections": [entry],
         },
     )
     assert answer["accepted"] == [conn]
@@ -207,7 +223,7 @@ def test_database_gauges_follow_agent_reports(served: Served) -> None:
     assert _value(before, "vpnaas_ipsec_site_connection_tunnel_up", **ident) == 0
     assert ("vpnaas_agent_alive", (("host", "gw-metrics"),)) not in before
     reported = time.time()
-    _report(served, router, conn, "ACTIVE")
+    _report(served, router, conn, "ACTIVE", _child(conn, "1", 1000))
     up = served.scrape()
     assert _value(up, "vpnaas_database_up") == 1
     assert _value(up, "vpnaas_ipsec_site_connections", status="ACTIVE") == 1
@@ -216,11 +232,25 @@ def test_database_gauges_follow_agent_reports(served: Served) -> None:
     assert _value(up, "vpnaas_agent_alive", host="gw-metrics") == 1
     beat = _value(up, "vpnaas_agent_last_heartbeat_timestamp_seconds", host="gw-metrics")
     assert reported - 2 <= beat <= time.time() + 1  # whole seconds in the database
-    _report(served, router, conn, "DOWN")
+    assert _value(up, "vpnaas_ipsec_site_connection_bytes_total", direction="in", **ident) == 1000
+    _report(served, router, conn, "DOWN", _child(conn, "2", 300))  # rekeyed: a new SA from 0
     down = served.scrape()
     assert _value(down, "vpnaas_ipsec_site_connections", status="DOWN") == 1
     assert _value(down, "vpnaas_ipsec_site_connections", status="ACTIVE") == 0
     assert _value(down, "vpnaas_ipsec_site_connection_tunnel_up", **ident) == 0
+    traffic = {
+        (name, direction): _value(
+            down, f"vpnaas_ipsec_site_connection_{name}_total", direction=direction, **ident
+        )
+        for name in ("bytes", "packets")
+        for direction in ("in", "out")
+    }
+    assert traffic == {
+        ("bytes", "in"): 1300,
+        ("bytes", "out"): 2600,
+        ("packets", "in"): 130,
+        ("packets", "out"): 260,
+    }
     reports = {"method": "POST", "route": "/agent/v1/reports", "status": "200"}
     assert _value(down, "vpnaas_agent_api_requests_total", **reports) == 2
 

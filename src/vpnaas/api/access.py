@@ -12,7 +12,7 @@ of every secret attribute used as a filter (``?psk=``) is masked, whatever
 the spelling of its name (``ps%6B``); ``-`` stands for what is unknown (no
 project, no ``Content-Length``).
 
-Metrics are labelled by the route template (``/v2.0/vpn/ikepolicies/{id}``)
+Metrics are labelled by the route template (``/v2.0/vpn/ikepolicies/{obj_id}``)
 the application's router finds for the path, never by the path itself:
 ``unmatched`` when none does, the mount point for mounted applications.
 """

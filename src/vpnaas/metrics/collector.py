@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -21,6 +22,7 @@ from prometheus_client.registry import Collector
 from vpnaas import errors
 from vpnaas.db.engine import Database
 from vpnaas.db.tables import Schema
+from vpnaas.drivers.strongswan.telemetry import totals
 from vpnaas.spec.agents import TIMESTAMP_FORMAT
 from vpnaas.spec.vpn import ACTIVE, STATUSES
 
@@ -39,6 +41,7 @@ class DatabaseCollector(Collector):
         self.db = db
         self.conns = schema.tables["ipsec_site_connection"]
         self.agents = schema.tables["agent"]
+        self.tunnels = schema.tunnels
 
     def collect(self) -> Iterator[Any]:
         up = GaugeMetricFamily(
@@ -80,7 +83,7 @@ class DatabaseCollector(Collector):
         return [by_status, tunnel_up, *self._traffic(conn, rows)]
 
     def _traffic(self, conn: sa.Connection, rows: Sequence[Any]) -> list[Any]:
-        totals = traffic_totals(conn)
+        totals = traffic_totals(conn, self.tunnels)
         labels = [*CONNECTION_LABELS, "direction"]
         families = {
             "bytes": CounterMetricFamily(
@@ -121,9 +124,16 @@ class DatabaseCollector(Collector):
         return [alive, heartbeat]
 
 
-def traffic_totals(conn: sa.Connection) -> Traffic:
-    """Each connection's traffic totals (none until agents report telemetry)."""
-    return {}
+def traffic_totals(conn: sa.Connection, tunnels: sa.Table) -> Traffic:
+    """Each reported connection's traffic totals, across rekeys, from the
+    counters its tunnel row keeps (:mod:`vpnaas.db.tunnels`)."""
+    found: dict[str, dict[tuple[str, str], int]] = {}
+    for conn_id, counters in conn.execute(sa.select(tunnels.c.connection_id, tunnels.c.counters)):
+        traffic = found[conn_id] = {}
+        for name, value in totals(orjson.loads(counters)).items():
+            metric, _, direction = name.partition("_")  # bytes_in → (bytes, in)
+            traffic[(metric, direction)] = value
+    return found
 
 
 def _unix(stamp: str) -> float:
