@@ -137,7 +137,7 @@ class Observe:
             seconds,
         )
         # makeRecord + handle: what info() does, without looking for the
-        # caller's frame (a quarter of the line's cost; it is always here)
+        # caller's frame (a fifth of the line; it is always here)
         self.log.handle(
             self.log.makeRecord(self.log.name, logging.INFO, __file__, 0, _FORMAT, args, None)
         )
