@@ -53,3 +53,17 @@ def test_response_cache_is_on_unless_turned_off(tmp_path: Path) -> None:
     conf.write_text("[DEFAULT]\nresponse_cache = false\n")
     assert load([str(conf)]).response_cache is False
     assert load(response_cache=False).response_cache is False
+
+
+def test_metrics_are_off_and_the_access_log_on_unless_configured(tmp_path: Path) -> None:
+    defaults = load()
+    assert (defaults.metrics.enabled, defaults.access_log) == (False, True)
+    assert (defaults.metrics.host, defaults.metrics.port) == ("127.0.0.1", 9698)
+    conf = tmp_path / "vpnaas.conf"
+    conf.write_text(
+        "[DEFAULT]\naccess_log = false\n"
+        "[metrics]\nenabled = true\nbind_host = 127.0.0.2\nbind_port = 9999\n"
+    )
+    settings = load([str(conf)])
+    assert (settings.metrics.enabled, settings.access_log) == (True, False)
+    assert (settings.metrics.host, settings.metrics.port) == ("127.0.0.2", 9999)

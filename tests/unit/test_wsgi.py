@@ -40,3 +40,27 @@ def test_application_reads_the_config_file_named_in_the_environment(
     body = b"".join(wsgi.make_application()(environ, start_response))
     assert started == ["200 OK"]
     assert b'"name":"ext"' in body
+
+
+def test_metrics_application_needs_the_shared_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path}/metrics.sqlite"
+    conf = tmp_path / "vpnaas.conf"
+    conf.write_text(f"[database]\nconnection = {url}\n")
+    assert main(["db", "upgrade", "--config-file", str(conf)]) == 0
+    monkeypatch.setenv("VPNAAS_CONFIG_FILE", str(conf))
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    with pytest.raises(RuntimeError, match="PROMETHEUS_MULTIPROC_DIR"):
+        wsgi.make_metrics_application()
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    started: list[str] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc: Any = None) -> None:
+        started.append(status)
+
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/metrics", "QUERY_STRING": ""}
+    body = b"".join(wsgi.make_metrics_application()(environ, start_response))
+    assert started == ["200 OK"]
+    assert b"\nvpnaas_database_up 1.0\n" in body
+    assert b'vpnaas_ipsec_site_connections{status="ACTIVE"} 0.0' in body
