@@ -207,7 +207,7 @@ def _observed(
     app: WSGIApp,
     settings: Settings,
     cat: Catalog,
-    router: Any,
+    router: falcon.routing.CompiledRouter,
     mounts: Sequence[str],
     *,
     listener: str,
