@@ -13,7 +13,7 @@ import pytest
 from falcon import testing
 from prometheus_client import CollectorRegistry
 
-from vpnaas.api.access import MASK, mask_query
+from vpnaas.api.access import MASK, Observe, mask_query
 from vpnaas.app import Application, create_app
 from vpnaas.db.tables import schema
 from vpnaas.metrics.requests import RequestMetrics
@@ -22,7 +22,7 @@ from vpnaas.settings import Settings
 PROJECT = "access-project"
 PSK = "never-logged-0123456789"
 LINE = re.compile(
-    r"^\[(?P<rid>req-[0-9a-f-]+) (?P<project>\S+)\] (?P<remote>\S+) "
+    r"^\[(?P<rid>req-[0-9a-f-]+|-) (?P<project>\S+)\] (?P<remote>\S+) "
     r'"(?P<method>[A-Z]+) (?P<target>\S+) HTTP/1\.1" '
     r"status: (?P<status>\d{3}) len: (?P<length>\d+|-) time: (?P<time>\d+\.\d{7})$"
 )
@@ -150,3 +150,28 @@ def test_request_metrics_label_the_route_template_never_the_path(tmp_path: Path)
         ("GET", "unmatched", "404"): 1,
         ("GET", "/healthcheck", "200"): 1,
     }
+
+
+def test_an_exception_that_escapes_is_logged_and_counted_as_500(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, "vpnaas.access")
+    app = _app(tmp_path)
+    app.db.dispose()
+    observe = app.wsgi.app  # type: ignore[attr-defined]  # RequestId's inner app
+    registry = CollectorRegistry()
+    record = RequestMetrics("vpnaas_api", registry)
+
+    def broken(environ: dict[str, object], start_response: object) -> list[bytes]:
+        raise RuntimeError("escaped")
+
+    failing = Observe(
+        broken, log=observe.log, secrets={"psk"}, router=observe.router, record=record
+    )
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/v2.0/vpn/ikepolicies", "QUERY_STRING": ""}
+    with pytest.raises(RuntimeError, match="escaped"):
+        failing(environ, lambda *args: None)
+    (line,) = _lines(caplog)
+    assert (line["status"], line["length"], line["rid"], line["project"]) == ("500", "-", "-", "-")
+    labels = {"method": "GET", "route": "/v2.0/vpn/ikepolicies", "status": "500"}
+    assert registry.get_sample_value("vpnaas_api_requests_total", labels) == 1

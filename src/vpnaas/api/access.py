@@ -91,8 +91,12 @@ class Observe:
             answer[1] = headers
             return start_response(status, headers, exc_info)
 
-        body = self.app(environ, respond)
-        seconds = time.perf_counter() - started
+        try:
+            return self.app(environ, respond)
+        finally:  # an exception that escapes is answered 500 by the server
+            self._observe(environ, answer, time.perf_counter() - started)
+
+    def _observe(self, environ: dict[str, Any], answer: list[Any], seconds: float) -> None:
         status = int(answer[0][:3])
         if self.record is not None:
             method = environ["REQUEST_METHOD"]
@@ -100,7 +104,6 @@ class Observe:
             self.record(method, self.route(environ.get("PATH_INFO", "")), status, seconds)
         if self.log is not None and self.log.isEnabledFor(logging.INFO):
             self._log(environ, status, answer[1], seconds)
-        return body
 
     def route(self, path: str) -> str:
         """The route template of ``path``."""
