@@ -9,6 +9,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from tests.functional.test_agent_api import PROJECT, World, world  # noqa: F401 (fixture)
 from tests.support import matrix
 
@@ -88,6 +90,25 @@ def test_counters_add_up_across_rekeys_and_agent_restarts(world: World) -> None:
     assert (tunnel["local_address"], tunnel["peer_address"]) == (world.gateway_ip, "172.24.4.200")
     assert tunnel["nat_t"] is True
     assert tunnel["esp_proposal"] == "AES_CBC-128/HMAC_SHA2_256_128"
+
+
+def _tunnel_writes(world: World) -> int:
+    with world.agent_app.db.read() as conn:
+        row = conn.execute(
+            sa.text("SELECT number FROM revisions WHERE resource = 'tunnel'")
+        ).first()
+    return int(row[0]) if row else 0
+
+
+def test_an_idle_tunnel_costs_no_write_per_report(world: World) -> None:
+    _report(world, "ACTIVE", [_child("5", world.connection, 100)])
+    writes = _tunnel_writes(world)
+    _report(world, "ACTIVE", [_child("5", world.connection, 100)])
+    # charon's relative seconds, made absolute at another moment
+    _report(world, "ACTIVE", [_child("5", world.connection, 100, "2026-12-07T00:01:01Z")])
+    assert _tunnel_writes(world) == writes
+    _report(world, "ACTIVE", [_child("5", world.connection, 101)])
+    assert _tunnel_writes(world) == writes + 1
 
 
 def test_history_keeps_status_changes_newest_first(world: World) -> None:
