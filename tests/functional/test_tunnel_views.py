@@ -6,9 +6,13 @@ libreswan syntax read back by a small ipsec.conf parser."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from tests.functional.test_agent_api import PROJECT, World, world  # noqa: F401 (fixture)
+from tests.support import matrix
 
 SINCE = "2026-12-07T00:00:00Z"
 
@@ -88,6 +92,25 @@ def test_counters_add_up_across_rekeys_and_agent_restarts(world: World) -> None:
     assert tunnel["esp_proposal"] == "AES_CBC-128/HMAC_SHA2_256_128"
 
 
+def _tunnel_writes(world: World) -> int:
+    with world.agent_app.db.read() as conn:
+        row = conn.execute(
+            sa.text("SELECT number FROM revisions WHERE resource = 'tunnel'")
+        ).first()
+    return int(row[0]) if row else 0
+
+
+def test_an_idle_tunnel_costs_no_write_per_report(world: World) -> None:
+    _report(world, "ACTIVE", [_child("5", world.connection, 100)])
+    writes = _tunnel_writes(world)
+    _report(world, "ACTIVE", [_child("5", world.connection, 100)])
+    # charon's relative seconds, made absolute at another moment
+    _report(world, "ACTIVE", [_child("5", world.connection, 100, "2026-12-07T00:01:01Z")])
+    assert _tunnel_writes(world) == writes
+    _report(world, "ACTIVE", [_child("5", world.connection, 101)])
+    assert _tunnel_writes(world) == writes + 1
+
+
 def test_history_keeps_status_changes_newest_first(world: World) -> None:
     _report(world, "ACTIVE", [_child("1", world.connection, 1)])
     _report(world, "DOWN", [])
@@ -161,3 +184,33 @@ def test_the_libreswan_export_parses_and_mirrors_the_connection(world: World) ->
         path, params={"format": "libreswan", "include_psk": "true"}, headers=PROJECT
     )
     assert 'PSK "s3cret-of-a"' in with_psk.text
+
+
+def test_the_psk_rule_decides_who_exports_the_psk(tmp_path: Path) -> None:
+    """An operator lets readers see connections; the psk stays theirs to
+    refuse, and its own rule, not the read rule, decides."""
+    policy = matrix.PolicyFile(tmp_path / "policy.yaml")
+    policy.write({"get_ipsec_site_connection": "rule:admin_only or project_id:%(project_id)s"})
+    world = matrix.build(matrix.noauth_world(tmp_path, policy_file=policy.path))
+    try:
+        path = f"/v2.0/vpn/ipsec-site-connections/{world.objects['ipsec_site_connection']}"
+        world.expect(matrix.READER, "GET", f"{path}/tunnel", 200)
+        plain = world.call(matrix.READER, "GET", f"{path}/peer-config", format="text")
+        assert plain.status_code == 200
+        assert "(the psk is left out" in plain.text
+        refused = world.expect(matrix.READER, "GET", f"{path}/peer-config", 403, include_psk="true")
+        assert refused["NeutronError"]["type"] == "PolicyNotAuthorized"
+        assert "secret" not in refused["NeutronError"]["message"].replace(":psk", "")
+        owner = world.call(matrix.OWNER, "GET", f"{path}/peer-config", include_psk="true")
+        assert "secret = secret" in owner.text
+        policy.write(
+            {
+                "get_ipsec_site_connection": "rule:admin_only or project_id:%(project_id)s",
+                "get_ipsec_site_connection:psk": "rule:admin_only",
+            }
+        )
+        world.expect(matrix.OWNER, "GET", f"{path}/peer-config", 403, include_psk="true")
+        admin = world.call(matrix.ADMIN, "GET", f"{path}/peer-config", include_psk="true")
+        assert "secret = secret" in admin.text
+    finally:
+        world.close()

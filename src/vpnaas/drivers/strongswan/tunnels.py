@@ -48,11 +48,23 @@ def _save(env: RuleEnv, row: dict[str, Any], before: dict[str, Any], exists: boo
     env.repo.touched.add(TUNNEL_MEMBER)
 
 
+def _without_times(value: Any) -> Any:
+    """``value`` without its ``*_at`` stamps (the agent derives them from
+    charon's whole seconds, so they wobble by a second between reads)."""
+    if isinstance(value, Mapping):
+        return {k: _without_times(v) for k, v in value.items() if not k.endswith("_at")}
+    if isinstance(value, list):
+        return [_without_times(v) for v in value]
+    return value
+
+
 def record_telemetry(
     env: RuleEnv, conn_id: str, host: str, since: str | None, sas: Mapping[str, Any]
 ) -> None:
     """Keep what ``host``'s charon (started at ``since``) shows of ``conn_id``."""
     before, exists = _row(env, conn_id)
+    if _without_times(before["sas"]) == _without_times(sas):
+        sas = before["sas"]  # the same SAs, counters and settings: keep the first stamps
     counters = telemetry.merge_counters(before["counters"], since, sas)
     rekey = telemetry.rekeyed_at(before["counters"], counters, sas)
     counters["last_rekey_at"] = rekey or before["counters"].get("last_rekey_at")
