@@ -33,6 +33,7 @@ from vpnaas.api.agent import AgentAPI, AgentsOnly, add_agent_routes
 from vpnaas.api.controller import Controller
 from vpnaas.api.openapi_shapes import OPENAPI_PATH
 from vpnaas.api.request_id import RequestId
+from vpnaas.api.views import add_view_routes
 from vpnaas.auth import KeystoneContext, NoAuth, OpenPaths, WSGIApp
 from vpnaas.db import tables
 from vpnaas.db.engine import Database
@@ -102,6 +103,7 @@ def create_app(settings: Settings, cat: Catalog | None = None) -> Application:
     routes.add_openapi_route(api, openapi.document(cat, interface_actions()))
     routes.add_resource_routes(api, controller, cat, limits)
     add_interface_routes(api, controller, limits)
+    add_view_routes(api, controller, settings.driver)
     wsgi: WSGIApp = _authenticated(api, settings, conf, authorizer)
     wsgi = OpenPaths(wsgi, api, ["/", "", OPENAPI_PATH])
     mounts = {"/healthcheck": healthcheck_app(conf, db)}

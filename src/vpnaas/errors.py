@@ -479,3 +479,14 @@ def public_errors() -> list[type[ApiError]]:
     """Every concrete error class a client may receive (for coverage checks)."""
     by_name(ApiError.__name__)
     return [cls for _name, cls in sorted(_REGISTRY.items()) if not cls.abstract]
+
+
+# --- views of a connection ----------------------------------------------------
+
+
+class PeerConfigFormatInvalid(BadRequest):
+    template = "Invalid peer configuration format '%(format)s': use one of %(formats)s."
+
+
+class PeerConfigParameterInvalid(BadRequest):
+    template = "Invalid peer configuration parameter %(name)s: %(why)s."

@@ -6,6 +6,7 @@ import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -390,3 +391,41 @@ def test_an_admin_sees_every_project(
     expect(row).to_contain_text(project.id)
     page.get_by_role("link", name="IKE policies").click()
     expect(page.locator(f"#row-{conn['ikepolicy_id']}")).to_contain_text(project.id)
+
+
+def test_download_the_peer_configuration_with_or_without_the_psk(
+    page: Page, console_server: ServerProcess, project: Project
+) -> None:
+    conn = project.connection("to-partner", psk="partner-secret-42")
+    login(page, console_server, project.id)
+    page.goto(console_server.url + f"ui/connections/{conn['id']}")
+    expect(page.locator("#no-data-plane")).to_be_visible()
+    form = page.locator("#peer-config")
+    form.locator("select[name=format]").select_option("libreswan")
+    with page.expect_download() as info:
+        form.get_by_role("button", name="Download peer configuration").click()
+    download = info.value
+    assert download.suggested_filename == f"vpn-{conn['id']}.ipsec.conf"
+    text = Path(download.path()).read_text(encoding="utf-8")
+    assert f"conn vpn-{conn['id']}" in text
+    assert "partner-secret-42" not in text
+    form.locator("select[name=format]").select_option("swanctl")
+    form.get_by_label("include the pre-shared key").check()
+    with page.expect_download() as info:
+        form.get_by_role("button", name="Download peer configuration").click()
+    assert info.value.suggested_filename.endswith(".swanctl.conf")
+    assert "secret = partner-secret-42" in Path(info.value.path()).read_text(encoding="utf-8")
+
+
+def test_a_reader_downloads_no_psk(
+    page: Page, console_server: ServerProcess, project: Project
+) -> None:
+    conn = project.connection("to-partner", psk="partner-secret-43")
+    login(page, console_server, project.id, roles="reader")
+    page.goto(console_server.url + f"ui/connections/{conn['id']}")
+    expect(page.get_by_role("button", name="Download peer configuration")).to_be_visible()
+    expect(page.get_by_label("include the pre-shared key")).to_have_count(0)
+    path = f"ui/connections/{conn['id']}/peer-config?format=text&include_psk=true"
+    res = page.request.get(console_server.url + path)
+    assert res.status == 403
+    assert "partner-secret-43" not in res.text()

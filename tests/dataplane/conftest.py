@@ -15,8 +15,8 @@ import pytest
 
 from tests.support import ipsec
 from vpnaas.agent.charon import Charon
-from vpnaas.agent.desired import parse_state
 from vpnaas.agent.service import Agent, AgentOptions
+from vpnaas.ipsec.desired import parse_state
 
 MISSING = ipsec.dataplane_missing()
 #: for the test modules here: they need root, charon and tcpdump

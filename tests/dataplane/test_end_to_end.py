@@ -63,6 +63,19 @@ class World:
         body = self.api("GET", f"v2.0/vpn/ipsec-site-connections/{conn_id}", status=200)
         return str(body["ipsec_site_connection"]["status"])
 
+    def tunnel(self, conn_id: str) -> dict[str, Any]:
+        path = f"v2.0/vpn/ipsec-site-connections/{conn_id}/tunnel"
+        doc: dict[str, Any] = self.api("GET", path, status=200)["tunnel"]
+        return doc
+
+    def wait_tunnel(self, conn_id: str, check: Any, timeout: float = 3 * REPORT_INTERVAL) -> Any:
+        """The tunnel document once ``check`` accepts it."""
+        deadline = time.monotonic() + timeout
+        while not check(tunnel := self.tunnel(conn_id)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert check(tunnel), tunnel
+        return tunnel
+
     def wait(self, conn_ids: list[str], status: str, timeout: float = 30.0) -> float:
         start = time.monotonic()
         while time.monotonic() - start < timeout:
@@ -205,7 +218,28 @@ def _admin(world: World, conns: list[str], up: bool) -> None:
 def _step1_up(world: World, conns: list[str], version: str) -> None:
     took = world.wait(conns, "ACTIVE")
     print(f"[{version}] created through the API: both ACTIVE after {took:.2f}s")
+    before = world.wait_tunnel(conns[0], lambda t: t["child_sas"] and t["ike_sa"])
     assert_ping_only_esp(world.gw)
+    after = world.wait_tunnel(conns[0], lambda t: t["packets_out"] >= before["packets_out"] + 20)
+    assert after["bytes_out"] >= before["bytes_out"] + 20 * 84  # 20 echo requests of 84 bytes
+    assert after["bytes_in"] >= before["bytes_in"] + 20 * 84
+    assert after["ike_sa"]["state"] == "ESTABLISHED"
+    assert after["ike_sa"]["version"] == int(version[1])
+    assert (after["local_address"], after["peer_address"]) == (world.gw.a.wan, world.gw.b.wan)
+    assert after["nat_t"] is True  # kernel-libipsec always encapsulates
+    assert after["ike_proposal"]
+    assert after["esp_proposal"]
+    assert after["established_at"] is not None
+    assert after["next_rekey_at"] > after["established_at"]
+    assert after["agent"]["host"] == f"gw-{world.agents['a'].site.netns}"
+    assert after["agent"]["alive"] is True
+    assert all(c["spi_in"] and c["spi_out"] for c in after["child_sas"])
+    assert after["effective_mtu"] == 1500
+    assert after["effective_dpd_timeout"] > 0
+    print(
+        f"[{version}] tunnel: {after['bytes_out'] - before['bytes_out']} bytes out for 20 "
+        f"pings, ESP {after['esp_proposal']}, DPD timeout {after['effective_dpd_timeout']}s"
+    )
 
 
 def _step2_admin_down(world: World, conns: list[str], version: str) -> None:
@@ -243,6 +277,15 @@ def _step3_peer_dies(world: World, ids: dict[str, Any], version: str) -> None:
     took = world.wait(list(ids["conn"].values()), "ACTIVE")
     print(f"[{version}] peer charon restarted: both ACTIVE after {took:.2f}s")
     assert_one_ike_sa_each(gw)
+    history = world.tunnel(ids["conn"]["a"])["history"]
+    assert history[0]["status"] == "ACTIVE"
+    down = next(h for h in history if h["status"] == "DOWN" and h["reason"] != "admin down")
+    assert down["at"] <= history[0]["at"]
+    assert down["reason"]
+    print(
+        f"[{version}] history: DOWN ({down['reason']}) at {down['at']}, "
+        f"ACTIVE at {history[0]['at']}"
+    )
 
 
 def _watch(world: World, conns: list[str], stop: threading.Event, seen: set[str]) -> None:
@@ -386,3 +429,66 @@ def test_must_show(world: World, version: str) -> None:
     _step4_restarts(world, conns, version)
     _step5_updates(world, ids, version)
     _step6_refusals_and_delete(world, ids, version)
+
+
+def test_a_peer_from_the_swanctl_export_alone(world: World) -> None:
+    """Side b runs no agent: its charon loads only the swanctl export of
+    side a's connection (``swanctl --load-all``), and a reaches ACTIVE."""
+    ids = _create_one_sided(world)
+    conn = ids["conn"]
+    path = f"v2.0/vpn/ipsec-site-connections/{conn}/peer-config?format=swanctl&include_psk=true"
+    resp = world.server.request("GET", path, headers=HEADERS)
+    assert resp.status == 200
+    site = world.gw.b
+    world.agents["b"].stop()
+    site.kill_charon()  # a clean charon with nothing the agent loaded
+    site.start_charon()
+    try:
+        config = site.dir / "swanctl" / "swanctl.conf"
+        config.parent.mkdir(exist_ok=True)
+        config.write_text(resp.body)
+        loaded_by = ipsec.run(
+            "swanctl", "--load-all", "--file", str(config), "--uri", site.vici, check=False
+        )
+        assert loaded_by.returncode == 0, loaded_by.stdout + loaded_by.stderr
+        took = world.wait([conn], "ACTIVE")
+        print(f"peer from the swanctl export alone: ACTIVE after {took:.2f}s")
+        assert_ping_only_esp(world.gw)
+    finally:
+        world.api("DELETE", f"v2.0/vpn/ipsec-site-connections/{conn}", status=204)
+        world.api("DELETE", f"v2.0/vpn/vpnservices/{ids['svc']}", status=204)
+        world.api("DELETE", f"v2.0/vpn/ikepolicies/{ids['ike']}", status=204)
+        world.api("DELETE", f"v2.0/vpn/ipsecpolicies/{ids['ipsec']}", status=204)
+        site.kill_charon()
+        site.start_charon()
+        world.agents["b"].start()
+
+
+def _create_one_sided(world: World) -> dict[str, Any]:
+    ike = world.api("POST", "v2.0/vpn/ikepolicies", {"ikepolicy": {"name": "exp"}}, 201)
+    esp = world.api("POST", "v2.0/vpn/ipsecpolicies", {"ipsecpolicy": {"name": "exp"}}, 201)
+    svc = world.api(
+        "POST",
+        "v2.0/vpn/vpnservices",
+        {"vpnservice": {"router_id": world.routers["a"], "subnet_id": world.subnets["a"]}},
+        201,
+    )["vpnservice"]["id"]
+    body = {
+        "ipsec_site_connection": {
+            "vpnservice_id": svc,
+            "ikepolicy_id": ike["ikepolicy"]["id"],
+            "ipsecpolicy_id": esp["ipsecpolicy"]["id"],
+            "peer_address": world.gw.b.wan,
+            "peer_id": world.gw.b.wan,
+            "peer_cidrs": [world.gw.b.lan_cidr],
+            "psk": PSK,
+            "dpd": DPD,
+        }
+    }
+    conn = world.api("POST", "v2.0/vpn/ipsec-site-connections", body, 201)
+    return {
+        "ike": ike["ikepolicy"]["id"],
+        "ipsec": esp["ipsecpolicy"]["id"],
+        "svc": svc,
+        "conn": conn["ipsec_site_connection"]["id"],
+    }

@@ -3,9 +3,9 @@ routers from a ``vpnaas serve`` (docs/agent-protocol.md), turns it into
 strongSwan configuration over VICI, keeps traffic fail-closed, and reports
 what charon really has.
 
-Modules, in the order the data flows: :mod:`~vpnaas.agent.desired` (the
+Modules, in the order the data flows: :mod:`~vpnaas.ipsec.desired` (the
 desired-state document, grouped into IKE connections),
-:mod:`~vpnaas.agent.translate` (API values → VICI dictionaries, pure),
+:mod:`~vpnaas.ipsec.translate` (API values → VICI dictionaries, pure),
 :mod:`~vpnaas.agent.charon` (one VICI session), :mod:`~vpnaas.agent.routes`
 (fail-closed and MTU routes in the gateway's namespace),
 :mod:`~vpnaas.agent.reconcile` (apply what changed),

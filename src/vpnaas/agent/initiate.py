@@ -27,7 +27,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from vpnaas.agent.charon import Charon, CharonUnavailable
-from vpnaas.agent.desired import Group
 from vpnaas.agent.status import (
     CONNECTING,
     ESTABLISHED,
@@ -36,7 +35,8 @@ from vpnaas.agent.status import (
     failure_reason,
     group_sas,
 )
-from vpnaas.agent.translate import START_ACTIONS, child_names, start_action
+from vpnaas.ipsec.desired import Group
+from vpnaas.ipsec.translate import START_ACTIONS, child_names, start_action
 
 __all__ = ["Initiator"]
 

@@ -1,6 +1,6 @@
 """Make charon hold the desired state, changing only what changed.
 
-Per group (one IKE connection, see :mod:`~vpnaas.agent.desired`) the
+Per group (one IKE connection, see :mod:`~vpnaas.ipsec.desired`) the
 reconciler remembers digests of what it loaded: the IKE settings, the psk
 and each child. A change of the IKE settings or the psk terminates the IKE
 SA first (a new psk or proposal only applies to a new SA), a changed or
@@ -25,10 +25,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from vpnaas.agent import translate
 from vpnaas.agent.charon import SINCE_FORMAT, Charon, CharonRefused, CharonUnavailable
 from vpnaas.agent.charonconf import Retransmit, dpd_timeout
-from vpnaas.agent.desired import Connection, DesiredState, Group
 from vpnaas.agent.routes import Routes, Tunnel
 from vpnaas.agent.status import (
     CONFIG_REFUSED,
@@ -40,6 +38,8 @@ from vpnaas.agent.status import (
     group_sas,
     status_of,
 )
+from vpnaas.ipsec import translate
+from vpnaas.ipsec.desired import Connection, DesiredState, Group
 
 __all__ = ["GROUP_PREFIX", "Loaded", "Reconciler"]
 
@@ -247,6 +247,7 @@ class Reconciler:
                     sas=mine,
                     last_failure=failure if conn.local_address else NO_LOCAL_ADDRESS,
                     dpd_timeout=self.dpd_timeout(group),
+                    mtu=conn.mtu,
                 )
         return out
 

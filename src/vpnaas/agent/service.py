@@ -22,12 +22,12 @@ from typing import Any
 from vpnaas.agent.charon import since_utc
 from vpnaas.agent.charonconf import read_retransmit
 from vpnaas.agent.client import ServerClient, ServerUnavailable
-from vpnaas.agent.desired import DesiredState, parse_state
 from vpnaas.agent.events import EventListener
 from vpnaas.agent.initiate import Initiator, Outcome
 from vpnaas.agent.reconcile import Reconciler
 from vpnaas.agent.routes import Routes
 from vpnaas.agent.status import ConnStatus
+from vpnaas.ipsec.desired import DesiredState, parse_state
 
 __all__ = ["Agent", "AgentOptions"]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from vpnaas.spec.vpn import ACTIVE, DOWN, ERROR
@@ -94,28 +95,92 @@ def _installed(sas: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
     return found
 
 
-def _telemetry(
-    sas: Sequence[Mapping[str, Any]], installed: Mapping[str, Mapping[str, Any]], dpd: float | None
-) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "ike_sas": [str(ike.get("state")) for ike in sas],
-        "children": {
-            name: {
-                key: child.get(key)
-                for key in (
-                    "spi-in",
-                    "spi-out",
-                    "bytes-in",
-                    "bytes-out",
-                    "packets-in",
-                    "packets-out",
-                )
-            }
-            for name, child in installed.items()
-        },
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _at(now: datetime, seconds: Any, sign: int) -> str | None:
+    """An absolute UTC time ``seconds`` (charon's relative figure) from ``now``."""
+    value = _int(seconds)
+    if value is None:
+        return None
+    return (now + timedelta(seconds=sign * value)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _proposal(sa: Mapping[str, Any], keys: tuple[str, ...]) -> str | None:
+    parts = []
+    for key in keys:
+        value = sa.get(key)
+        if value:
+            size = sa.get("encr-keysize") if key == "encr-alg" else None
+            parts.append(f"{value}-{size}" if size else str(value))
+    return "/".join(parts) or None
+
+
+def _ike(ike: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    return {
+        "uniqueid": ike.get("uniqueid"),
+        "state": ike.get("state"),
+        "version": _int(ike.get("version")),
+        "initiator": ike.get("initiator") == "yes",
+        "local_host": ike.get("local-host"),
+        "local_port": _int(ike.get("local-port")),
+        "remote_host": ike.get("remote-host"),
+        "remote_port": _int(ike.get("remote-port")),
+        "nat_t": any(ike.get(k) == "yes" for k in ("nat-local", "nat-remote", "nat-any")),
+        "local_spi": ike.get("initiator-spi" if ike.get("initiator") == "yes" else "responder-spi"),
+        "remote_spi": ike.get(
+            "responder-spi" if ike.get("initiator") == "yes" else "initiator-spi"
+        ),
+        "proposal": _proposal(ike, ("encr-alg", "integ-alg", "prf-alg", "dh-group")),
+        "established_at": _at(now, ike.get("established"), -1),
+        "rekey_at": _at(now, ike.get("rekey-time"), 1),
+        "reauth_at": _at(now, ike.get("reauth-time"), 1),
     }
-    if dpd is not None:
-        out["dpd_timeout"] = dpd
+
+
+def _child(child: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    return {
+        "name": child.get("name"),
+        "uniqueid": child.get("uniqueid"),
+        "state": child.get("state"),
+        "mode": child.get("mode"),
+        "protocol": child.get("protocol"),
+        "spi_in": child.get("spi-in"),
+        "spi_out": child.get("spi-out"),
+        "proposal": _proposal(child, ("encr-alg", "integ-alg", "dh-group")),
+        "installed_at": _at(now, child.get("install-time"), -1),
+        "rekey_at": _at(now, child.get("rekey-time"), 1),
+        "expires_at": _at(now, child.get("life-time"), 1),
+        **{
+            key.replace("-", "_"): _int(child.get(key)) or 0
+            for key in ("bytes-in", "bytes-out", "packets-in", "packets-out")
+        },
+        "local_ts": list(child.get("local-ts") or ()),
+        "remote_ts": list(child.get("remote-ts") or ()),
+    }
+
+
+def _telemetry(
+    sas: Sequence[Mapping[str, Any]], children: Sequence[str], extra: Mapping[str, Any]
+) -> dict[str, Any]:
+    """What ``list-sas`` shows of one connection (docs/agent-protocol.md
+    §telemetry): its IKE SA and its child SAs, times made absolute."""
+    now = datetime.now(UTC)
+    out: dict[str, Any] = {k: v for k, v in extra.items() if v is not None}
+    established = [ike for ike in sas if ike.get("state") == ESTABLISHED]
+    ikes = established or list(sas)
+    if ikes:
+        out["ike_sa"] = _ike(ikes[0], now)
+    out["child_sas"] = [
+        _child(child, now)
+        for ike in ikes[:1]
+        for child in (ike.get("child-sas") or {}).values()
+        if child.get("name") in children
+    ]
     return out
 
 
@@ -127,6 +192,7 @@ def status_of(
     sas: Sequence[Mapping[str, Any]],
     last_failure: str | None = None,
     dpd_timeout: float | None = None,
+    mtu: int | None = None,
 ) -> ConnStatus:
     """The status of one connection whose group has the IKE SAs ``sas``.
 
@@ -137,9 +203,10 @@ def status_of(
         sas: its group's IKE SAs from ``list-sas``.
         last_failure: why the last load or initiation failed, if it did.
         dpd_timeout: the effective DPD timeout, reported in the telemetry.
+        mtu: the MTU set on the tunnel routes, reported likewise.
     """
     installed = _installed(sas)
-    telemetry = _telemetry(sas, installed, dpd_timeout)
+    telemetry = _telemetry(sas, children, {"dpd_timeout": dpd_timeout, "mtu": mtu})
     if not enabled:
         return ConnStatus(DOWN, ADMIN_DOWN, telemetry)
     if last_failure == CONFIG_REFUSED:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vpnaas.api.openapi_shapes import REQUEST_ID, discovery_paths, ref, shared_schemas
+from vpnaas.api.openapi_views import view_paths, view_schemas
 from vpnaas.api.query import filter_kind
 from vpnaas.spec import Catalog, Resource
 from vpnaas.spec.jsonschema import filter_schema, request_schema, response_schema
@@ -287,10 +288,11 @@ def document(cat: Catalog, actions: Mapping[str, ActionShape]) -> Schema:
     """The OpenAPI document of the API ``cat`` declares; ``actions`` shapes
     the bodies of its member actions."""
     paths: Schema = discovery_paths()
-    schemas: Schema = shared_schemas()
+    schemas: Schema = {**shared_schemas(), **view_schemas()}
     for res in cat.resources:
         paths[f"/v2.0{res.path}"] = _collection(res, cat, actions)
         paths[f"/v2.0{res.path}/{{obj_id}}"] = _member(res)
+        paths.update(view_paths(res))
         schemas[res.member] = _item(res)
         schemas[f"{res.member}_list"] = _list(res)
         if res.writable:

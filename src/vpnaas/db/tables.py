@@ -19,6 +19,7 @@ from sqlalchemy.sql.util import find_tables
 
 from vpnaas.db.secrets import DIGEST_LENGTH, sealed_length
 from vpnaas.db.sessions import sessions_table
+from vpnaas.db.tunnels import tunnels_table
 from vpnaas.spec import Catalog, Field, Resource, catalog
 from vpnaas.spec.kinds import Column, Str
 from vpnaas.spec.structured import ListOf, Record
@@ -102,6 +103,8 @@ class Schema:
         )
         #: console logins (:mod:`vpnaas.db.sessions`)
         self.sessions = sessions_table(self.metadata, **TABLE_OPTIONS)
+        #: the data plane's telemetry per connection (:mod:`vpnaas.db.tunnels`)
+        self.tunnels = tunnels_table(self.metadata, **TABLE_OPTIONS)
 
     def table(self, resource: Resource) -> sa.Table:
         return self.tables[resource.member]

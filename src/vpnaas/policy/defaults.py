@@ -136,6 +136,17 @@ def _action_rules(res: Resource) -> Iterator[policy.DocumentedRuleDefault]:
         )
 
 
+def _extra_rules(res: Resource) -> Iterator[policy.DocumentedRuleDefault]:
+    for name, view, check, description in res.extra_rules:
+        yield policy.DocumentedRuleDefault(
+            name=name,
+            check_str=_check(check),
+            description=description,
+            operations=[{"method": "GET", "path": f"/v2.0{res.path}/{{id}}/{view}"}],
+            scope_types=["project"],
+        )
+
+
 def list_rules(cat: Catalog) -> list[policy.RuleDefault]:
     """Every default rule vpnaas registers (also what ``policy sample`` prints)."""
     register_checks()
@@ -143,6 +154,7 @@ def list_rules(cat: Catalog) -> list[policy.RuleDefault]:
     for res in cat.resources:
         rules.extend(_resource_rules(res))
         rules.extend(_action_rules(res))
+        rules.extend(_extra_rules(res))
     return rules
 
 

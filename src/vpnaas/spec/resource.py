@@ -155,6 +155,10 @@ class Resource:
             their condition), with the kind that parses their values.
         actions: member actions (``PUT <path>/{id}/<action>``); each is also a
             policy rule of that name, ``ADMIN_OR_PROJECT_MEMBER`` by default.
+        views: read-only sub-resources (``GET <path>/{id}/<view>``), shown to
+            whoever may show the member (``get_<member>``).
+        extra_rules: further policy rules a view checks: (name, view, check
+            string or building block, what the rule allows).
     """
 
     member: str
@@ -169,6 +173,8 @@ class Resource:
     filter_aliases: tuple[tuple[str, str], ...] = ()
     extra_filters: tuple[tuple[str, Kind], ...] = ()
     actions: tuple[str, ...] = ()
+    views: tuple[str, ...] = ()
+    extra_rules: tuple[tuple[str, str, str, str], ...] = ()
 
     def __post_init__(self) -> None:
         names = [f.name for f in self.fields]

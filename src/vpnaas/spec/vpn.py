@@ -17,9 +17,13 @@ from vpnaas.spec.structured import Composite, ListOf, Sub
 __all__ = [
     "ACTIVE",
     "DOWN",
+    "PEER_CONFIG_FORMATS",
+    "PEER_CONFIG_VIEW",
     "PENDING_CREATE",
     "PENDING_STATUSES",
+    "PSK_EXPORT_RULE",
     "STATUSES",
+    "TUNNEL_VIEW",
     "vpn_resources",
 ]
 
@@ -34,6 +38,17 @@ PENDING_UPDATE = "PENDING_UPDATE"
 PENDING_DELETE = "PENDING_DELETE"
 STATUSES = (ACTIVE, DOWN, BUILD, ERROR, PENDING_CREATE, PENDING_UPDATE, PENDING_DELETE)
 PENDING_STATUSES = frozenset({PENDING_CREATE, PENDING_UPDATE, PENDING_DELETE})
+
+# --- views of a connection -----------------------------------------------------
+
+#: what the data plane says of a connection's tunnel (docs/api/tunnel.md)
+TUNNEL_VIEW = "tunnel"
+#: a configuration for the remote gateway (docs/api/peer-config.md)
+PEER_CONFIG_VIEW = "peer-config"
+#: who may ask the peer configuration to carry the psk
+PSK_EXPORT_RULE = "get_ipsec_site_connection:psk"
+#: the formats of the peer configuration, and the media type of each
+PEER_CONFIG_FORMATS = ("swanctl", "libreswan", "text")
 
 # --- enumerations -------------------------------------------------------------
 
@@ -179,6 +194,15 @@ def vpn_resources(*, legacy_crypto: bool = False) -> tuple[Resource, ...]:
         path="/vpn/ipsec-site-connections",
         not_found="IPsecSiteConnectionNotFound",
         extension="vpnaas",
+        views=(TUNNEL_VIEW, PEER_CONFIG_VIEW),
+        extra_rules=(
+            (
+                PSK_EXPORT_RULE,
+                PEER_CONFIG_VIEW,
+                "ADMIN_OR_PROJECT_MEMBER",
+                "Include the psk in the peer configuration of an IPsec site connection",
+            ),
+        ),
         fields=(
             *common_fields(),
             Field(name="local_id", kind=Str(255), default=""),

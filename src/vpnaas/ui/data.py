@@ -125,6 +125,11 @@ class Caller:
         )
         return self.controller.authz.allowed(self.ctx, f"{action}_{member}", target)
 
+    def allowed(self, rule: str, member: str, obj: dict[str, Any]) -> bool:
+        """Whether the policy rule ``rule`` passes for ``obj`` of ``member``."""
+        target = self.controller.policy_target(self.res(member), obj)
+        return self.controller.authz.allowed(self.ctx, rule, target)
+
     def users(
         self, member: str, obj_id: str, connections: Iterable[dict[str, Any]]
     ) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ live status fragment, deletion with confirmation, login and logout."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +12,12 @@ import falcon
 
 from vpnaas import errors
 from vpnaas.api import http
-from vpnaas.spec.vpn import STATUSES
+from vpnaas.spec.vpn import PEER_CONFIG_FORMATS, PSK_EXPORT_RULE, STATUSES
 from vpnaas.ui import login as logins
 from vpnaas.ui.console import Console
 from vpnaas.ui.data import CONNECTION, TABS, Caller, Tab, tab_of
 from vpnaas.ui.security import set_session_cookie
-from vpnaas.ui.tunnel import tunnel_of
+from vpnaas.ui.tunnel import peer_config_of, tunnel_of
 
 __all__ = ["ROUTES", "STATIC", "redirect"]
 
@@ -264,7 +265,42 @@ class Detail:
         }
         if tab.member == CONNECTION:
             values["tunnel"] = tunnel_of(self.console.api, caller.ctx, obj_id)
+            values["may_export_psk"] = caller.allowed(PSK_EXPORT_RULE, CONNECTION, obj)
+            values["formats"] = PEER_CONFIG_FORMATS
         self.console.page(req, resp, "detail.html", **values)
+
+
+@dataclass(frozen=True)
+class RelayedError:
+    """An API error shown on the console's error page."""
+
+    status: int
+    type: str
+    message: str
+
+
+class PeerConfig:
+    """``GET /ui/connections/<id>/peer-config?format=…[&include_psk=true]``:
+    the peer configuration as a download (a plain form, no script)."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, slug: str, obj_id: str) -> None:
+        if _tab(slug).member != CONNECTION:
+            raise errors.HTTPNotFound()
+        caller = self.console.caller(req)
+        fmt = req.get_param("format") or PEER_CONFIG_FORMATS[0]
+        with_psk = req.get_param("include_psk") == "true"
+        answer = peer_config_of(self.console.api, caller.ctx, obj_id, fmt, with_psk)
+        if answer.status != 200:
+            kind, message = answer.error()
+            error = RelayedError(answer.status, kind, message)
+            self.console.page(req, resp, "error.html", answer.status, error=error)
+            return
+        resp.content_type = answer.headers["content-type"]
+        resp.set_header("Content-Disposition", answer.headers["content-disposition"])
+        resp.data = answer.body
 
 
 class Delete:
@@ -316,4 +352,5 @@ ROUTES: list[tuple[str, type]] = [
     ("/ui/{slug}", Resources),
     ("/ui/{slug}/{obj_id}", Detail),
     ("/ui/{slug}/{obj_id}/delete", Delete),
+    ("/ui/{slug}/{obj_id}/peer-config", PeerConfig),
 ]

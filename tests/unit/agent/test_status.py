@@ -3,15 +3,16 @@ charon's log lines."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from tests.support import desired_state as ds
 from vpnaas.agent import status
-from vpnaas.agent.desired import parse_state
 from vpnaas.agent.reconcile import Reconciler
 from vpnaas.agent.routes import Routes
+from vpnaas.ipsec.desired import parse_state
 from vpnaas.spec.vpn import ACTIVE, DOWN, ERROR
 
 
@@ -160,3 +161,76 @@ def test_a_router_without_external_address_is_down_and_not_loaded() -> None:
     got = rec.statuses([])["c1"]
     assert (got.status, got.reason) == (DOWN, "router has no external address")
     assert rec.statuses(None)["c1"].reason == "router has no external address"
+
+
+LIST_SAS_IKE: dict[str, Any] = {
+    "uniqueid": "4",
+    "version": "2",
+    "state": "ESTABLISHED",
+    "local-host": "192.0.2.1",
+    "local-port": "4500",
+    "remote-host": "192.0.2.2",
+    "remote-port": "4500",
+    "initiator": "yes",
+    "initiator-spi": "aa11",
+    "responder-spi": "bb22",
+    "nat-any": "yes",
+    "encr-alg": "AES_CBC",
+    "encr-keysize": "128",
+    "integ-alg": "HMAC_SHA2_256_128",
+    "prf-alg": "PRF_HMAC_SHA2_256",
+    "dh-group": "MODP_2048",
+    "established": "100",
+    "rekey-time": "3000",
+    "child-sas": {
+        "c1-9": {
+            "name": "c1",
+            "uniqueid": "9",
+            "state": "INSTALLED",
+            "mode": "TUNNEL",
+            "protocol": "ESP",
+            "spi-in": "c0ffee01",
+            "spi-out": "c0ffee02",
+            "encr-alg": "AES_CBC",
+            "encr-keysize": "128",
+            "integ-alg": "HMAC_SHA2_256_128",
+            "bytes-in": "840",
+            "packets-in": "10",
+            "bytes-out": "1680",
+            "packets-out": "20",
+            "install-time": "60",
+            "rekey-time": "3180",
+            "life-time": "3540",
+            "local-ts": ["10.1.0.0/24"],
+            "remote-ts": ["10.2.0.0/24"],
+        },
+        "other-3": {"name": "other", "uniqueid": "3", "state": "INSTALLED"},
+    },
+}
+
+
+def test_the_telemetry_describes_the_sas_with_absolute_times() -> None:
+    found = status.status_of(
+        enabled=True,
+        initiator="bi-directional",
+        children=["c1"],
+        sas=[LIST_SAS_IKE],
+        dpd_timeout=7.5,
+        mtu=1400,
+    )
+    tel = found.telemetry
+    assert (tel["mtu"], tel["dpd_timeout"]) == (1400, 7.5)
+    ike = tel["ike_sa"]
+    assert ike["proposal"] == "AES_CBC-128/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_2048"
+    assert (ike["local_spi"], ike["remote_spi"]) == ("aa11", "bb22")
+    assert ike["nat_t"] is True
+    assert ike["version"] == 2
+    established = datetime.strptime(ike["established_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    assert abs((datetime.now(UTC) - established).total_seconds() - 100) <= 2
+    assert ike["rekey_at"] > ike["established_at"]
+    (child,) = tel["child_sas"]  # only this connection's children
+    assert child["uniqueid"] == "9"
+    assert (child["bytes_in"], child["bytes_out"], child["packets_out"]) == (840, 1680, 20)
+    assert child["proposal"] == "AES_CBC-128/HMAC_SHA2_256_128"
+    assert child["installed_at"] > ike["established_at"]
+    assert child["local_ts"] == ["10.1.0.0/24"]

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from tests.support import desired_state as ds
-from vpnaas.agent import translate
-from vpnaas.agent.desired import Connection, Group, Policy, group_connections, parse_state
+from vpnaas.ipsec import translate
+from vpnaas.ipsec.desired import Connection, Group, Policy, group_connections, parse_state
 from vpnaas.spec import vpn
 
 A, B = "192.0.2.1", "192.0.2.2"

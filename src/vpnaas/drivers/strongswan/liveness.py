@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from vpnaas.db.engine import retrying
 from vpnaas.db.revisions import marker
 from vpnaas.db.tables import Schema
+from vpnaas.drivers.strongswan.tunnels import iso_stamp, record_status
 from vpnaas.rules import RuleEnv
 from vpnaas.spec.agents import TIMESTAMP_FORMAT
 from vpnaas.spec.vpn import ACTIVE, DOWN, ERROR
@@ -84,6 +85,7 @@ def _down(env: RuleEnv, routers: list[str]) -> None:
         env.repo.update(
             env.res("ipsec_site_connection"), conn_id, {"status": DOWN, "status_reason": SILENT}
         )
+        record_status(env, conn_id, iso_stamp(), DOWN, SILENT)
     for service_id in env.repo.ids(
         env.res("vpnservice"), services.c.router_id.in_(routers), services.c.status.in_(up)
     ):

@@ -11,19 +11,28 @@ other write, so cached answers stay correct.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 
 from vpnaas import errors
+from vpnaas.drivers.strongswan import telemetry
 from vpnaas.drivers.strongswan.state import desired_state
+from vpnaas.drivers.strongswan.tunnels import iso_stamp, record_status, record_telemetry
 from vpnaas.rules import RuleEnv
 from vpnaas.spec.agents import AGENT_BINARY, TIMESTAMP_FORMAT, agent_id
 from vpnaas.spec.kinds import Invalid
 from vpnaas.spec.vpn import ACTIVE, DOWN, ERROR, PENDING_STATUSES
 
-__all__ = ["ConnectionReport", "Report", "apply_report", "parse_report", "service_status"]
+__all__ = [
+    "ConnectionReport",
+    "Report",
+    "apply_report",
+    "parse_report",
+    "service_status",
+]
 
 REPORTED = (ACTIVE, DOWN, ERROR)
 #: the longest reason kept (longer ones are cut, never refused: a report
@@ -38,6 +47,7 @@ class ConnectionReport:
     revision: str
     status: str
     reason: str | None
+    telemetry: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -95,7 +105,20 @@ def _connection(entry: Any) -> ConnectionReport:
         if not isinstance(reason, str):
             raise errors.InvalidAgentRequest(reason="reason must be a string or null")
         reason = reason[:REASON_MAX]
-    return ConnectionReport(_text(entry, "id", 36), _text(entry, "revision", 64), status, reason)
+    return ConnectionReport(
+        _text(entry, "id", 36), _text(entry, "revision", 64), status, reason, _telemetry(entry)
+    )
+
+
+def _telemetry(entry: dict[str, Any]) -> dict[str, Any]:
+    value = entry.get("telemetry") or {}
+    if not isinstance(value, dict):
+        raise errors.InvalidAgentRequest(reason="telemetry must be an object")
+    if len(orjson.dumps(value)) > telemetry.TELEMETRY_MAX:
+        raise errors.InvalidAgentRequest(
+            reason=f"telemetry exceeds {telemetry.TELEMETRY_MAX} characters"
+        )
+    return value
 
 
 def now_stamp(now: datetime.datetime | None = None) -> str:
@@ -124,6 +147,10 @@ def apply_report(env: RuleEnv, report: Report) -> dict[str, list[str]]:
         if not found[1]:  # never ACTIVE while admin-down, whatever charon says
             status, reason = DOWN, ADMIN_DOWN
         _set_connection(env, entry.id, status, reason if status != ACTIVE else None)
+        since = report.configurations.get("charon_since")
+        record_telemetry(
+            env, entry.id, report.host, since if isinstance(since, str) else None, entry.telemetry
+        )
         accepted.append(entry.id)
     for router in state["routers"]:
         for service in router["services"]:
@@ -181,6 +208,7 @@ def _set_connection(env: RuleEnv, conn_id: str, status: str, reason: str | None)
         return
     if (current["status"], current["status_reason"]) != (status, reason):
         env.repo.update(res, conn_id, {"status": status, "status_reason": reason})
+        record_status(env, conn_id, iso_stamp(), status, reason)
 
 
 def service_status(statuses: list[str]) -> str:

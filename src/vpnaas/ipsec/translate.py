@@ -1,6 +1,6 @@
 """API values → VICI dictionaries (``load-conn``, ``load-shared``). Pure.
 
-One :class:`~vpnaas.agent.desired.Group` becomes one IKE connection with one
+One :class:`~vpnaas.ipsec.desired.Group` becomes one IKE connection with one
 child per enabled VPNaaS connection (or one child per local-by-peer CIDR pair
 with ``split_selector``, and under IKEv1, which narrows a child to its first
 pair). docs/agent.md records the mapping and why each choice was made.
@@ -13,7 +13,7 @@ import ipaddress
 import json
 from typing import Any
 
-from vpnaas.agent.desired import Connection, Group, Policy
+from vpnaas.ipsec.desired import Connection, Group, Policy
 
 __all__ = [
     "child_names",

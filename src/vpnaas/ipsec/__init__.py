@@ -1,0 +1,4 @@
+"""What an IPsec site connection means to strongSwan, shared by the agent
+(which loads it into its charon) and the API (which exports it for the
+remote gateway): the typed desired state and its translation to VICI
+dictionaries. Pure: no I/O, nothing of the agent's runtime."""
