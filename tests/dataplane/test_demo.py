@@ -59,6 +59,10 @@ def test_demo_brings_the_vpn_up_and_cleans_up() -> None:
     assert f"{5}/{5} received (ok)" in out
     assert "demo: OK" in out
     assert "'<secret>'" in out  # the psk is never printed
+    assert '"bytes_out": 0,' not in out.split("== tunnel telemetry")[1]  # counted the ping
+    assert re.search(r'^    "status": "ACTIVE",$', out, re.M), out
+    assert re.search(r"^connections \{$", out, re.M), out  # the swanctl export
+    assert "does not answer" not in out
     _assert_nothing_left(out, proc.pid)
 
 

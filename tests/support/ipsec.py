@@ -15,6 +15,7 @@ from vpnaas.lab.gateways import (
     Site,
     dataplane_missing,
     gateways,
+    run,
 )
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "Site",
     "dataplane_missing",
     "gateways",
+    "run",
 ]
 
 

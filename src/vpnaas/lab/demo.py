@@ -184,7 +184,14 @@ def _wait_active(api: Api, conns: dict[str, str], timeout: float) -> float:
 
 
 def _show_extras(api: Api, conn: str) -> None:
-    """The tunnel telemetry and the swanctl export, where the server has them."""
+    """The tunnel telemetry (once a report counted the ping's bytes) and the
+    swanctl export, where the server has them."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        status, body = api.request("GET", f"{CONNS}/{conn}/tunnel")
+        if status != 200 or (body["tunnel"].get("bytes_out") or 0) > 0:
+            break
+        time.sleep(0.2)
     for label, path in (
         ("tunnel telemetry", f"{CONNS}/{conn}/tunnel"),
         ("swanctl export for the peer", f"{CONNS}/{conn}/peer-config?format=swanctl"),
