@@ -3,7 +3,7 @@
 VENV ?= .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test check test-clients bench
+.PHONY: serve test check test-clients bench bench-dataplane demo
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -25,3 +25,11 @@ test-clients: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python -m bench
+
+# root: the data plane's figures with real charons (bench/README.md)
+bench-dataplane: $(STAMP)
+	$(VENV)/bin/python -m bench.dataplane
+
+# root: two gateway namespaces, a server, two agents, one VPN (see README)
+demo: $(STAMP)
+	VENV=$(VENV) scripts/demo

@@ -179,6 +179,22 @@ def test_a_report_for_the_current_revision_sets_status_and_heartbeat(world: Worl
     assert agents[0]["id"] == agent_id("gw-a")
 
 
+def test_a_report_larger_than_a_public_request_is_accepted(world: World) -> None:
+    """An agent with hundreds of connections reports them all (here padded
+    with unknown ids, which are stale) past the public API's body limit."""
+    conn = world.connection_doc()
+    unknown = [
+        {"id": str(uuid.uuid4()), "revision": "r" * 16, "status": "DOWN"} for _ in range(1500)
+    ]
+    current = {"id": conn["id"], "revision": conn["revision"], "status": "ACTIVE"}
+    body = {"host": "gw-a", "routers": [world.router], "connections": [current, *unknown]}
+    result = world.agents.simulate_post(REPORTS, json=body)
+    assert result.status_code == 200, result.text[:500]
+    assert result.json["accepted"] == [world.connection]
+    assert len(result.json["stale"]) == 1500
+    assert world.show(f"/vpn/ipsec-site-connections/{world.connection}")["status"] == "ACTIVE"
+
+
 def test_a_stale_report_changes_nothing(world: World) -> None:
     conn = world.connection_doc()
     answer = world.report(

@@ -1,21 +1,6 @@
-"""Loopback addresses and ports for the servers tests and the benchmark start.
+"""Loopback and free ports for tests: :mod:`vpnaas.lab.net`, shared with
+the benchmark and ``make demo``."""
 
-The one place a free port is found; it imports nothing of vpnaas or of the
-other support modules, so the benchmark (``bench/``) can use it too.
-"""
-
-from __future__ import annotations
-
-import socket
+from vpnaas.lab.net import LOOPBACK, free_port
 
 __all__ = ["LOOPBACK", "free_port"]
-
-LOOPBACK = "127.0.0.1"
-
-
-def free_port() -> int:
-    """A TCP port on the loopback address that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        port: int = sock.getsockname()[1]
-        return port

@@ -16,15 +16,10 @@ import configparser
 import contextlib
 import http.client
 import http.server
-import json
-import os
-import signal
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -32,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.net import LOOPBACK, free_port
+from vpnaas.lab.server import answers, decode, exchange, spawn, stop_process
 
 __all__ = [
     "HOSTS",
@@ -134,20 +130,8 @@ class ServerProcess:
     ) -> Response:
         """Send ``method path`` (relative to the root, e.g. ``v2.0/vpn/...``)
         with a JSON ``body``; never raises for HTTP error statuses."""
-        data = None if body is None else json.dumps(body).encode()
-        all_headers = {"Accept": "application/json"}
-        if data is not None:
-            all_headers["Content-Type"] = "application/json"
-        all_headers.update(headers or {})
-        req = urllib.request.Request(
-            self.url + path.lstrip("/"), data=data, method=method, headers=all_headers
-        )
-        try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:
-                return _response(resp.status, resp.headers.items(), resp.read())
-        except urllib.error.HTTPError as exc:
-            with exc:
-                return _response(exc.code, exc.headers.items(), exc.read())
+        url = self.url + path.lstrip("/")
+        return _response(*exchange(method, url, body, headers or {}, timeout))
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -155,38 +139,12 @@ class ServerProcess:
     def stop(self, timeout: float = 10.0) -> int | None:
         """SIGTERM the server, SIGKILL it (and its process group, which
         holds only its own workers) if it is still there after ``timeout``."""
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout)
+        stop_process(self.process, timeout)
         return self.process.returncode
 
 
-def _decode(raw: bytes) -> Any:
-    """A body as JSON, or as text when it is not JSON (None when empty)."""
-    if not raw:
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw.decode("utf-8", "replace")
-
-
 def _response(status: int, headers: Any, raw: bytes) -> Response:
-    return Response(status, {k.lower(): v for k, v in headers}, _decode(raw))
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as resp:
-            return int(resp.status) == 200
-    except (OSError, urllib.error.URLError):
-        return False
+    return Response(status, {k.lower(): v for k, v in headers}, decode(raw))
 
 
 def start_server(
@@ -233,18 +191,7 @@ def start_server(
             str(conf_path),
             *args,
         ]
-        with log_path.open("ab") as log:
-            log.write(f"$ {' '.join(cmd)}\n".encode())
-            log.flush()
-            process = subprocess.Popen(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=workdir,
-                start_new_session=True,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
+        process = spawn(cmd, log_path, workdir)
         server = ServerProcess(
             process=process,
             port=port,
@@ -255,7 +202,7 @@ def start_server(
         )
         deadline = time.monotonic() + startup_timeout
         while time.monotonic() < deadline and server.alive():
-            if _answers(server.url):
+            if answers(server.url):
                 return server
             time.sleep(0.1)
         server.stop()
@@ -375,7 +322,7 @@ class IdentityProxy:
             resp_headers = [(k, v) for k, v in resp.getheaders() if k.lower() not in _HOP]
         finally:
             conn.close()
-        body = _decode(raw)
+        body = decode(raw)
         with self._lock:
             self.requests.append(
                 WireRequest(handler.command, handler.path, dict(handler.headers), body, status)

@@ -248,10 +248,17 @@ class StateRoute:
         http.send(resp, state)
 
 
+#: A report lists every connection of the agent's routers with its telemetry
+#: (about a kilobyte each), so the public API's body limit would silence an
+#: agent past ~100 connections; the agent API answers only admins and
+#: service users (docs/agent-protocol.md).
+REPORT_MAX_BODY = 16 * 1024 * 1024
+
+
 class ReportsRoute:
     def __init__(self, api: AgentAPI, max_body: int) -> None:
         self.api = api
-        self.max_body = max_body
+        self.max_body = max(max_body, REPORT_MAX_BODY)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         http.send(resp, self.api.report(http.json_body(req, self.max_body)))
