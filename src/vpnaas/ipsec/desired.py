@@ -3,17 +3,28 @@ grouping of its connections into charon IKE connections.
 
 Connections of one router with the same (local address, peer address, local
 id, peer id) share one IKE connection with one child each (a shared IKE SA:
-strongSwan cannot tell them apart otherwise). The group's name is
-``vpn-<first connection id>``; docs/agent-protocol.md fixes the names.
+strongSwan cannot tell them apart otherwise). The group's name is derived
+from that key alone (:func:`group_name`), so connections joining or leaving a
+group never rename it (a rename would end the IKE SA and every tunnel to that
+peer); docs/agent-protocol.md fixes the names.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Connection", "DesiredState", "Group", "Policy", "group_connections", "parse_state"]
+__all__ = [
+    "Connection",
+    "DesiredState",
+    "Group",
+    "Policy",
+    "group_connections",
+    "group_name",
+    "parse_state",
+]
 
 
 @dataclass(frozen=True)
@@ -164,13 +175,21 @@ def parse_state(doc: Mapping[str, Any]) -> DesiredState:
     )
 
 
+def group_name(key: Sequence[str]) -> str:
+    """``vpn-`` and a digest of a group's key (router, local address, peer
+    address, local id, peer id): the same for as long as the group exists,
+    whichever connections it holds."""
+    digest = hashlib.sha256("\0".join(key).encode("utf-8")).hexdigest()
+    return f"vpn-{digest[:20]}"
+
+
 def group_connections(connections: Sequence[Connection]) -> list[Group]:
     """Connections grouped by (router, local address, peer address, local id,
-    peer id), each group in id order and named after its first id."""
+    peer id), each group in id order and named by :func:`group_name`; groups
+    in the order of their first connection's id."""
     by_key: dict[tuple[str, ...], list[Connection]] = {}
     for conn in sorted(connections, key=lambda c: c.id):
         by_key.setdefault(conn.group_key, []).append(conn)
     return [
-        Group(name=f"vpn-{members[0].id}", connections=tuple(members))
-        for members in by_key.values()
+        Group(name=group_name(key), connections=tuple(members)) for key, members in by_key.items()
     ]

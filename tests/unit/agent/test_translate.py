@@ -10,7 +10,14 @@ import pytest
 
 from tests.support import desired_state as ds
 from vpnaas.ipsec import translate
-from vpnaas.ipsec.desired import Connection, Group, Policy, group_connections, parse_state
+from vpnaas.ipsec.desired import (
+    Connection,
+    Group,
+    Policy,
+    group_connections,
+    group_name,
+    parse_state,
+)
 from vpnaas.spec import vpn
 
 A, B = "192.0.2.1", "192.0.2.2"
@@ -231,7 +238,11 @@ def test_ids_keep_their_identity_type(given: str, identity: str) -> None:
 def test_shared_secret_is_named_after_the_group_and_carries_the_psk() -> None:
     group = parse_group(_conn(psk="s3cret-value"))
     secret = translate.shared_secret(group)
-    assert (secret["id"], secret["type"], secret["data"]) == ("psk-vpn-c1", "IKE", "s3cret-value")
+    assert (secret["id"], secret["type"], secret["data"]) == (
+        f"psk-{group.name}",
+        "IKE",
+        "s3cret-value",
+    )
     assert "s3cret-value" not in repr(group)
 
 
@@ -272,12 +283,29 @@ def test_connections_with_the_same_endpoints_and_ids_share_one_ike_connection() 
         )
     )
     groups = parse_state(ds.state("r1", *docs)).groups()
+    shared = group_name(("r1", A, B, A, B))
     assert [(g.name, [c.id for c in g.connections]) for g in groups] == [
-        ("vpn-c0", ["c0"]),
-        ("vpn-c1", ["c1", "c2", "c3"]),
+        (group_name(("r1", A, "192.0.2.3", A, "192.0.2.3")), ["c0"]),
+        (shared, ["c1", "c2", "c3"]),
     ]
-    cfg = translate.ike_config(groups[1])["vpn-c1"]
+    cfg = translate.ike_config(groups[1])[shared]
     assert list(cfg["children"]) == ["c1", "c2", "c3"]
+
+
+def test_a_group_keeps_its_name_when_a_connection_joins_or_leaves() -> None:
+    """Renaming the IKE connection would end its SA and every tunnel in it."""
+
+    def name_of(*ids: str) -> str:
+        docs = [
+            ds.connection(
+                cid, local=A, peer=B, local_cidrs=[f"10.1.{n}.0/24"], peer_cidrs=[f"10.2.{n}.0/24"]
+            )
+            for n, cid in enumerate(ids)
+        ]
+        (group,) = parse_state(ds.state("r1", *docs)).groups()
+        return group.name
+
+    assert name_of("c5") == name_of("c1", "c5") == name_of("c1") == name_of("c9", "c1", "c5")
 
 
 def test_admin_down_connections_are_left_out_of_their_group() -> None:
@@ -293,6 +321,6 @@ def test_admin_down_connections_are_left_out_of_their_group() -> None:
         admin_state_up=False,
     )
     (group,) = parse_state(ds.state("r1", up, down)).groups()
-    assert list(translate.ike_config(group)["vpn-c1"]["children"]) == ["c1"]
+    assert list(translate.ike_config(group)[group.name]["children"]) == ["c1"]
     (off,) = parse_state(ds.state("r1", up, service_up=False)).groups()
     assert off.enabled == ()
