@@ -167,9 +167,14 @@ class Project:
 @pytest.fixture
 def project(console_server: ServerProcess) -> Project:
     """A fresh project with its own network, subnet and router."""
+    return new_project(console_server)
+
+
+def new_project(server: ServerProcess) -> Project:
+    """A fresh project of ``server`` with its own network, subnet and router."""
     pid = uuid.uuid4().hex
     third = int(pid[:2], 16)
-    proj = Project(console_server, pid, {}, {})
+    proj = Project(server, pid, {}, {})
     net = proj.api("POST", "v2.0/networks", {"network": {"name": "lan"}})["network"]
     proj.subnet = proj.api(
         "POST",
@@ -189,7 +194,7 @@ def project(console_server: ServerProcess) -> Project:
         {
             "router": {
                 "name": "gw",
-                "external_gateway_info": {"network_id": console_server.public_network_id},
+                "external_gateway_info": {"network_id": server.public_network_id},
             }
         },
     )["router"]

@@ -10,12 +10,13 @@ changes. All three are JSON documents: nothing filters or sorts on them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
 
-__all__ = ["TUNNEL_MEMBER", "load_tunnel", "save_tunnel", "tunnels_table"]
+__all__ = ["TUNNEL_MEMBER", "load_tunnel", "save_tunnel", "status_notes", "tunnels_table"]
 
 #: the write counter (``revisions``) a change of this table bumps
 TUNNEL_MEMBER = "tunnel"
@@ -50,6 +51,23 @@ def load_tunnel(conn: sa.Connection, table: sa.Table, connection_id: str) -> dic
     for key in _JSON:
         found[key] = orjson.loads(found[key])
     return found
+
+
+def status_notes(
+    conn: sa.Connection, connections: sa.Table, tunnels: sa.Table, ids: Sequence[str]
+) -> dict[str, tuple[str | None, str | None]]:
+    """``(last_status_change, status_reason)`` of each of ``ids``, in one
+    query. The caller passes only ids it may already see: nothing here
+    checks visibility. An id with no row is left out."""
+    if not ids:
+        return {}
+    joined = connections.outerjoin(tunnels, tunnels.c.connection_id == connections.c.id)
+    query = (
+        sa.select(connections.c.id, tunnels.c.last_status_change, connections.c.status_reason)
+        .select_from(joined)
+        .where(connections.c.id.in_(list(ids)))
+    )
+    return {row.id: (row.last_status_change, row.status_reason) for row in conn.execute(query)}
 
 
 def save_tunnel(conn: sa.Connection, table: sa.Table, row: dict[str, Any], *, exists: bool) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+import falcon
 import orjson
 
 from vpnaas.api.controller import Controller
@@ -17,12 +18,16 @@ from vpnaas.api.query import parse_params
 from vpnaas.auth import implied_roles
 from vpnaas.context import RequestContext
 from vpnaas.db.engine import retrying
+from vpnaas.db.tunnels import status_notes
 from vpnaas.spec import Resource
 from vpnaas.ui.sessions import Session
 
-__all__ = ["CONNECTION", "TABS", "Caller", "Tab", "tab_of"]
+__all__ = ["CONNECTION", "TABS", "Caller", "Tab", "list_query", "tab_of"]
 
 CONNECTION = "ipsec_site_connection"
+#: what the connection list passes on to the API from its own URL
+LIST_PARAMS = ("name", "status", "sort_key", "sort_dir", "limit", "marker", "page_reverse")
+PAGE_SIZE = "20"
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,16 @@ USED_BY = {
 
 def tab_of(member: str) -> Tab:
     return _BY_MEMBER[member]
+
+
+def list_query(req: falcon.Request) -> list[tuple[str, str]]:
+    """The connection list's filter, sort and page, from the console URL."""
+    pairs = [(k, v) for k, v in req.params.items() if k in LIST_PARAMS and isinstance(v, str) and v]
+    if not any(k == "limit" for k, _ in pairs):
+        pairs.append(("limit", PAGE_SIZE))
+    if any(k == "sort_key" for k, _ in pairs) and not any(k == "sort_dir" for k, _ in pairs):
+        pairs.append(("sort_dir", "asc"))
+    return pairs
 
 
 def context_of(session: Session, controller: Controller) -> RequestContext:
@@ -94,6 +109,15 @@ class Caller:
 
     def items(self, member: str) -> list[dict[str, Any]]:
         return self.page(member)[0]
+
+    def status_notes(self, ids: Sequence[str]) -> dict[str, tuple[str | None, str | None]]:
+        """``(last_status_change, status_reason)`` of connections ``ids``
+        (ones the caller's list showed), in one read."""
+        with self.controller.reading(self.ctx) as env:
+            schema = env.repo.schema
+            return status_notes(
+                env.repo.conn, schema.table(self.res(CONNECTION)), schema.tunnels, ids
+            )
 
     def get(self, member: str, obj_id: str) -> dict[str, Any]:
         shown = self.controller.show(self.ctx, self.res(member), obj_id, parse_params(""))

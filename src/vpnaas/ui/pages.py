@@ -15,8 +15,9 @@ from vpnaas.api import http
 from vpnaas.spec.vpn import PEER_CONFIG_FORMATS, PSK_EXPORT_RULE, STATUSES
 from vpnaas.ui import login as logins
 from vpnaas.ui.console import Console
-from vpnaas.ui.data import CONNECTION, TABS, Caller, Tab, tab_of
+from vpnaas.ui.data import CONNECTION, TABS, Caller, Tab, list_query, tab_of
 from vpnaas.ui.security import set_session_cookie
+from vpnaas.ui.status import ConnectionStatus, status_notes
 from vpnaas.ui.tunnel import peer_config_of, tunnel_of
 
 __all__ = ["ROUTES", "STATIC", "redirect"]
@@ -24,9 +25,6 @@ __all__ = ["ROUTES", "STATIC", "redirect"]
 STATIC = Path(__file__).parent / "static"
 
 _TABS = {t.slug: t for t in TABS}
-#: what the connection list passes on to the API from its own URL
-LIST_PARAMS = ("name", "status", "sort_key", "sort_dir", "limit", "marker", "page_reverse")
-PAGE_SIZE = "20"
 #: the attributes each tab's list shows after the name
 COLUMNS = {
     "vpnservice": ("router_id", "external_v4_ip", "admin_state_up", "status"),
@@ -48,16 +46,6 @@ def _tab(slug: str) -> Tab:
     if tab is None:
         raise errors.HTTPNotFound()
     return tab
-
-
-def list_query(req: falcon.Request) -> list[tuple[str, str]]:
-    """The connection list's filter, sort and page, from the console URL."""
-    pairs = [(k, v) for k, v in req.params.items() if k in LIST_PARAMS and isinstance(v, str) and v]
-    if not any(k == "limit" for k, _ in pairs):
-        pairs.append(("limit", PAGE_SIZE))
-    if any(k == "sort_key" for k, _ in pairs) and not any(k == "sort_dir" for k, _ in pairs):
-        pairs.append(("sort_dir", "asc"))
-    return pairs
 
 
 def redirect(resp: falcon.Response, location: str) -> None:
@@ -180,6 +168,7 @@ class Connections:
             "connections.html",
             tab=tab_of(CONNECTION),
             connections=items,
+            notes=status_notes(caller, items, self.console.driver),
             deletable=any(caller.can("delete", CONNECTION, c) for c in items),
             links={link["rel"]: link["href"] for link in links},
             related=related(caller),
@@ -188,30 +177,6 @@ class Connections:
             statuses=STATUSES,
             sort_keys=sorted(caller.res(CONNECTION).sort_keys),
         )
-
-
-class ConnectionStatus:
-    """``/ui/connections/status``: the status badges of the listed rows, as
-    out-of-band fragments for htmx to swap in. Tagged like the JSON lists,
-    so an unchanged poll is a 304 that neither side renders."""
-
-    TEMPLATE_VERSION = b"status-1"
-
-    def __init__(self, console: Console) -> None:
-        self.console = console
-
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        caller = self.console.caller(req)
-        query = [*list_query(req), ("fields", "id"), ("fields", "status")]
-        body = caller.index_bytes(CONNECTION, query, "/ui/connections")
-        tag = http.etag(body + self.TEMPLATE_VERSION)
-        resp.set_header("ETag", tag)
-        resp.set_header("Cache-Control", "no-cache, private")
-        if http.matches(req.get_header("If-None-Match"), tag):
-            resp.status = 304
-            return
-        items, _ = caller.page(CONNECTION, query, "/ui/connections")
-        self.console.views.send(resp, "status.html", connections=items, driver=self.console.driver)
 
 
 class Resources:
@@ -265,6 +230,7 @@ class Detail:
         }
         if tab.member == CONNECTION:
             values["tunnel"] = tunnel_of(self.console.api, caller.ctx, obj_id)
+            values["note"] = status_notes(caller, [obj], self.console.driver)[obj_id]
             values["may_export_psk"] = caller.allowed(PSK_EXPORT_RULE, CONNECTION, obj)
             values["formats"] = PEER_CONFIG_FORMATS
         self.console.page(req, resp, "detail.html", **values)

@@ -1,0 +1,33 @@
+"""How long ago a status changed, as the badge words it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from vpnaas.ui.status import StatusNote, ago
+
+NOW = dt.datetime(2026, 12, 7, 1, 0, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("stamp", "words"),
+    [
+        ("2026-12-07T01:00:00Z", "0 s"),
+        ("2026-12-07T00:59:18Z", "42 s"),
+        ("2026-12-07T00:57:00Z", "3 min"),
+        ("2026-12-07T00:00:01Z", "59 min"),
+        ("2026-12-06T22:00:00Z", "3 h"),
+        ("2026-12-04T01:00:00Z", "3 d"),
+        ("2026-12-07T01:00:05Z", "0 s"),  # a clock ahead of ours: now, not negative
+    ],
+)
+def test_ago_words_the_largest_whole_unit(stamp: str, words: str) -> None:
+    assert ago(stamp, NOW) == words
+
+
+def test_the_title_is_the_utc_time() -> None:
+    note = StatusNote(since="2026-12-07T00:57:00Z", ago="3 min", reason="")
+    assert note.title() == "2026-12-07 00:57:00 UTC"
+    assert StatusNote(since=None, ago="", reason="").title() == ""
