@@ -22,6 +22,7 @@ from tests.dataplane.conftest import (
 )
 from tests.support import desired_state as ds
 from tests.support import ipsec
+from vpnaas.agent.status import PEER_NOT_RESPONDING
 
 pytestmark = DATAPLANE
 
@@ -158,6 +159,7 @@ def test_wrong_psk_is_an_authentication_error(
     a, b = _pair(gw)
     _offer(agents, (a, {**b, "psk": "not-the-same-psk", "initiator": "response-only"}))
     agents[0].wait(CONN, "ERROR", reason="authentication failed")
+    agents[1].wait(CONN, "ERROR", reason="authentication failed")  # read from its log lines
     assert_ping_blocked(gw)
 
 
@@ -196,11 +198,13 @@ def test_charon_restart_is_detected_and_everything_reloaded(
     watcher = agents[1 - side]
     killed = time.monotonic()
     dead.kill_charon(signal.SIGKILL)
-    took = watcher.wait(CONN, "DOWN", timeout=20, since=killed)
+    took = watcher.wait(CONN, "DOWN", timeout=20, since=killed, reason=PEER_NOT_RESPONDING)
     dpd = watcher.server.telemetry(CONN)["dpd_timeout"]
-    print(f"peer killed: DOWN after {took:.2f}s (effective DPD timeout {dpd}s)")
+    print(f"peer killed: DOWN (peer not responding) after {took:.2f}s (effective DPD {dpd}s)")
     assert took <= dpd + 2.0
     assert_ping_blocked(gw)
+    time.sleep(dpd)  # charon's re-initiations time out meanwhile: the reason stays
+    assert watcher.server.latest()[CONN] == ("DOWN", PEER_NOT_RESPONDING)
     dead.start_charon()
     restarted = time.monotonic()
     _both(agents, "ACTIVE", timeout=30)

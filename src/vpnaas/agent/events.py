@@ -1,7 +1,8 @@
 """charon's events on a second VICI session: IKE and CHILD SAs going up or
-down and rekeys. Each one (and the session being lost or coming back, which
-is how a charon restart shows) is handed to a callback, so the agent reads
-the new state and reports within a second.
+down, rekeys, and charon's log lines (the ``log`` event, the only one that
+says why an SA went down). Each one (and the session being lost or coming
+back, which is how a charon restart shows) is handed to a callback, so the
+agent reads the new state and reports within a second.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ import vici.exception
 
 from vpnaas.agent.charon import Charon, CharonUnavailable, decode
 
-__all__ = ["EVENTS", "EventListener"]
+__all__ = ["EVENTS", "LOG_EVENT", "EventListener"]
 
 LOG = logging.getLogger(__name__)
 
-EVENTS = ("ike-updown", "child-updown", "ike-rekey", "child-rekey")
+LOG_EVENT = "log"
+EVENTS = ("ike-updown", "child-updown", "ike-rekey", "child-rekey", LOG_EVENT)
 #: pseudo-events for the session itself
 LOST = "session-lost"
 CONNECTED = "session-connected"

@@ -34,12 +34,14 @@ from vpnaas.agent.status import (
     ERROR_REASONS,
     ESTABLISHED,
     INSTALLED,
+    PEER_NOT_RESPONDING,
     ConnStatus,
     group_sas,
     status_of,
 )
 from vpnaas.ipsec import translate
 from vpnaas.ipsec.desired import Connection, DesiredState, Group
+from vpnaas.spec.vpn import ACTIVE
 
 __all__ = ["GROUP_PREFIX", "Loaded", "Reconciler"]
 
@@ -249,6 +251,9 @@ class Reconciler:
                     dpd_timeout=self.dpd_timeout(group),
                     mtu=conn.mtu,
                 )
+                if out[conn.id].status == ACTIVE:  # up again: the last failure is over
+                    self.failures.pop(conn.id, None)
+                    self._last_attempt.pop(conn.id, None)
         return out
 
     def dpd_timeout(self, group: Group) -> float | None:
@@ -272,7 +277,27 @@ class Reconciler:
                 continue
             if reason is None:
                 self.failures.pop(conn_id, None)
+            elif reason == CONNECTING and self.failures.get(conn_id) == PEER_NOT_RESPONDING:
+                continue  # an attempt that timed out: the peer still does not answer
             elif reason == previous or reason not in ERROR_REASONS:
                 self.failures[conn_id] = reason
             else:
                 self.failures[conn_id] = CONNECTING
+
+    def logged(self, name: str, reason: str) -> None:
+        """A reason charon logged for the IKE SAs named ``name``. A silent
+        peer counts at once and stays while charon's and the agent's retries
+        time out; an authentication failure counts (like an attempt) only
+        for response-only connections, whose attempts are the peer's: the
+        agent's own initiations report theirs already."""
+        if self.desired is None:
+            return
+        for group in self.desired.groups():
+            if group.name != name:
+                continue
+            for conn in group.connections:
+                if reason == PEER_NOT_RESPONDING:
+                    if self.failures.get(conn.id) != CONFIG_REFUSED:
+                        self.failures[conn.id] = reason
+                elif translate.START_ACTIONS[conn.initiator] == "none":
+                    self.record({conn.id: reason})

@@ -22,11 +22,11 @@ from typing import Any
 from vpnaas.agent.charon import since_utc
 from vpnaas.agent.charonconf import read_retransmit
 from vpnaas.agent.client import ServerClient, ServerUnavailable
-from vpnaas.agent.events import EventListener
+from vpnaas.agent.events import LOG_EVENT, EventListener
 from vpnaas.agent.initiate import Initiator, Outcome
 from vpnaas.agent.reconcile import Reconciler
 from vpnaas.agent.routes import Routes
-from vpnaas.agent.status import ConnStatus
+from vpnaas.agent.status import ConnStatus, logged_reason
 from vpnaas.ipsec.desired import DesiredState, parse_state
 
 __all__ = ["Agent", "AgentOptions"]
@@ -70,6 +70,7 @@ class Agent:
         self._lock = threading.Lock()
         self._pending: DesiredState | None = None
         self._outcomes: list[Outcome] = []
+        self._logged: list[tuple[str, str]] = []
         self._resync = True
         self._report: dict[str, Any] | None = None
         self._report_ready = threading.Event()
@@ -79,6 +80,12 @@ class Agent:
     # --- callbacks from other threads ------------------------------------------
 
     def _event(self, kind: str, message: Mapping[str, Any]) -> None:
+        if kind == LOG_EVENT:  # most lines say nothing about a failure: no wake-up
+            found = logged_reason(message)
+            if found is None:
+                return
+            with self._lock:
+                self._logged.append(found)
         with self._lock:
             if kind.startswith("session-"):
                 self._resync = True
@@ -161,10 +168,13 @@ class Agent:
         with self._lock:
             pending, self._pending = self._pending, None
             outcomes, self._outcomes = self._outcomes, []
+            logged, self._logged = self._logged, []
             resync, self._resync = self._resync, False
         rec = self.reconciler
         for outcome in outcomes:
             rec.record(outcome)
+        for group, reason in logged:
+            rec.logged(group, reason)
         desired = pending or rec.desired
         now = time.monotonic()
         restarts = rec.restarts

@@ -27,6 +27,7 @@ __all__ = [
     "ConnStatus",
     "failure_reason",
     "group_sas",
+    "logged_reason",
     "status_of",
 ]
 
@@ -55,6 +56,13 @@ _LOG_REASONS = (
     ("peer not responding", PEER_NOT_RESPONDING),
 )
 
+#: charon's ``log`` event lines that say an SA of a group went down, or a
+#: new one is not coming, because the peer stopped answering (DPD or
+#: retransmissions given up, IKEv1 DPD timed out; docs/agent.md §Status)
+_SILENT_PEER = ("giving up after", "peer not responding", "DPD check timed out")
+#: the lines a responder logs when the initiator's psk does not match ours
+_RESPONDER_AUTH = ("MAC mismatched", "no shared key found")
+
 ESTABLISHED = "ESTABLISHED"
 IKE_CONNECTING = "CONNECTING"
 INSTALLED = "INSTALLED"
@@ -75,6 +83,20 @@ def failure_reason(logs: Iterable[str]) -> str | None:
     for fragment, reason in _LOG_REASONS:
         if any(fragment in line for line in lines):
             return reason
+    return None
+
+
+def logged_reason(message: Mapping[str, Any]) -> tuple[str, str] | None:
+    """``(IKE SA name, reason)`` for a charon ``log`` event that tells why a
+    group is down: its peer stopped answering, or (as responder) the peer's
+    psk did not match; None for every other line."""
+    name, line = message.get("ikesa-name"), str(message.get("msg") or "")
+    if not name:
+        return None
+    if any(fragment in line for fragment in _SILENT_PEER):
+        return str(name), PEER_NOT_RESPONDING
+    if any(fragment in line for fragment in _RESPONDER_AUTH):
+        return str(name), AUTH_FAILED
     return None
 
 
