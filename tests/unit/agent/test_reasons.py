@@ -14,10 +14,11 @@ from vpnaas.agent import status
 from vpnaas.agent.reconcile import Reconciler
 from vpnaas.agent.routes import Routes
 from vpnaas.agent.service import Agent, AgentOptions
-from vpnaas.ipsec.desired import parse_state
+from vpnaas.ipsec.desired import group_name, parse_state
 from vpnaas.spec.vpn import ACTIVE, DOWN, ERROR
 
-GROUP = "vpn-c1"
+#: the IKE connection of c1 (router r1, 192.0.2.1 to 192.0.2.2, ids the addresses)
+GROUP = group_name(("r1", "192.0.2.1", "192.0.2.2", "192.0.2.1", "192.0.2.2"))
 
 #: charon A's log events after charon B was killed (dpd restart, 0.5 s x 2)
 PEER_KILLED = [
@@ -63,6 +64,7 @@ def _reconciler(**extra: Any) -> Reconciler:
     )
     rec = Reconciler("unix:///nowhere.vici", Routes(None))
     rec.desired = parse_state(ds.state("r1", doc))
+    assert [group.name for group in rec.desired.groups()] == [GROUP]
     return rec
 
 
