@@ -189,6 +189,15 @@ def _answers(url: str) -> bool:
         return False
 
 
+def serve_command(workdir: Path, port: int, *args: str) -> list[str]:
+    """``vpnaas serve`` on loopback ``port`` with a SQLite file in ``workdir``."""
+    database = f"sqlite:///{workdir / 'vpnaas.sqlite'}"
+    return [
+        *(sys.executable, "-m", "vpnaas", "serve", "--host", LOOPBACK, "--port", str(port)),
+        *("--database-url", database, *args),
+    ]
+
+
 def start_server(
     workdir: Path,
     *,
@@ -218,21 +227,7 @@ def start_server(
     last_error = ""
     for _ in range(attempts):
         port = free_port()
-        cmd = [
-            sys.executable,
-            "-m",
-            "vpnaas",
-            "serve",
-            "--host",
-            LOOPBACK,
-            "--port",
-            str(port),
-            "--database-url",
-            f"sqlite:///{workdir / 'vpnaas.sqlite'}",
-            "--config-file",
-            str(conf_path),
-            *args,
-        ]
+        cmd = serve_command(workdir, port, "--config-file", str(conf_path), *args)
         with log_path.open("ab") as log:
             log.write(f"$ {' '.join(cmd)}\n".encode())
             log.flush()
