@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.net import LOOPBACK, free_port
-from tests.support.server import serve_command
+from tests.support.server import launch_server, serve_command
 
 pytestmark = pytest.mark.slow
 
@@ -42,16 +42,7 @@ class Launched:
         self.port = free_port()
         self.log_path = workdir / "server.log"
         cmd = serve_command(workdir, self.port, *args)
-        with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=workdir,
-                start_new_session=True,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
+        self.process = launch_server(cmd, workdir, self.log_path)
 
     def log(self) -> str:
         return self.log_path.read_text("utf-8", "replace")

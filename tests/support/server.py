@@ -198,6 +198,22 @@ def serve_command(workdir: Path, port: int, *args: str) -> list[str]:
     ]
 
 
+def launch_server(cmd: list[str], workdir: Path, log_path: Path) -> subprocess.Popen[bytes]:
+    """Run ``cmd`` in a session of its own, its output appended to ``log_path``."""
+    with log_path.open("ab") as log:
+        log.write(f"$ {' '.join(cmd)}\n".encode())
+        log.flush()
+        return subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=workdir,
+            start_new_session=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+
+
 def start_server(
     workdir: Path,
     *,
@@ -228,18 +244,7 @@ def start_server(
     for _ in range(attempts):
         port = free_port()
         cmd = serve_command(workdir, port, "--config-file", str(conf_path), *args)
-        with log_path.open("ab") as log:
-            log.write(f"$ {' '.join(cmd)}\n".encode())
-            log.flush()
-            process = subprocess.Popen(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=workdir,
-                start_new_session=True,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
+        process = launch_server(cmd, workdir, log_path)
         server = ServerProcess(
             process=process,
             port=port,
