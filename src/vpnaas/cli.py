@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from vpnaas import lifecycle
 from vpnaas import settings as settings_mod
 
 __all__ = ["main"]
@@ -20,6 +21,8 @@ LOG = logging.getLogger("vpnaas")
 SERVE_ENV = "VPNAAS_SERVE"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 #: what ``vpnaas --help`` prints first: plain text for a terminal, no markup
+#: how long granian waits for a worker to stop before it kills it
+WORKER_GRACE = 10
 DESCRIPTION = "The OpenStack VPNaaS v2.0 API server and its administration commands."
 
 
@@ -179,7 +182,11 @@ def _seed(settings: settings_mod.Settings) -> None:
 
 def serve(args: argparse.Namespace) -> int:
     """Migrate (SQLite) or check the schema and seed, in a child process, so
-    that granian's main process holds none of the application; then serve."""
+    that granian's main process holds none of the application; then serve.
+
+    SIGTERM and SIGINT stop it at any moment (docs/decisions.md): until
+    granian takes them over they end this process through ``finally``, which
+    stops the children started so far."""
     overrides = {
         "host": args.host,
         "port": args.port,
@@ -190,29 +197,32 @@ def serve(args: argparse.Namespace) -> int:
         "driver": args.driver,
     }
     settings = _settings(args, **overrides)
+    stopping = lifecycle.StopMarker()
     spec = {
         "config_files": args.config_file,
         "overrides": {"database_url": args.database_url, **overrides},
+        "stop_marker": str(stopping.path),
     }
-    child = multiprocessing.get_context("spawn").Process(target=prepare, args=(spec,))
-    child.start()
-    child.join()
-    if child.exitcode != 0:
-        return 1
-    os.environ[SERVE_ENV] = json.dumps(spec)
-    threads = settings.request_threads
-    LOG.info(
-        "serving on http://%s:%s/ with %s worker(s) of %s thread(s)",
-        settings.host,
-        settings.port,
-        settings.workers,
-        threads,
-    )
     from vpnaas.metrics.listener import MetricsListener
 
-    metrics = MetricsListener.start(settings, run_granian)  # before any process that records
-    agents = start_agent_listener(settings)
+    lifecycle.exit_on_signals()
+    children: list[multiprocessing.process.BaseProcess] = []
+    metrics: MetricsListener | None = None
     try:
+        if not _prepared(spec, children):
+            return 1
+        os.environ[SERVE_ENV] = json.dumps(spec)
+        LOG.info(
+            "serving on http://%s:%s/ with %s worker(s) of %s thread(s)",
+            settings.host,
+            settings.port,
+            settings.workers,
+            settings.request_threads,
+        )
+        metrics = MetricsListener.start(settings, run_granian)  # before any process that records
+        if metrics is not None:
+            children.append(metrics.process)
+        children.extend(start_agent_listener(settings))
         run_granian(
             "vpnaas.wsgi:bridge_from_environment",
             settings.host,
@@ -222,22 +232,33 @@ def serve(args: argparse.Namespace) -> int:
             http1=api_http1(settings),
         )
     finally:
-        if agents is not None:
-            agents.terminate()
-            agents.join(10)
+        lifecycle.ignore_signals()
+        stopping.set()  # waiting long polls answer at once
+        lifecycle.stop_children(children)
+        stopping.remove()
         if metrics is not None:
-            metrics.stop()
+            metrics.stop()  # its directory goes once every process that records has
     return 0
+
+
+def _prepared(spec: dict[str, Any], children: list[multiprocessing.process.BaseProcess]) -> bool:
+    """Run :func:`prepare` in a child process; whether it succeeded."""
+    child = multiprocessing.get_context("spawn").Process(target=prepare, args=(spec,))
+    children.append(child)
+    child.start()
+    child.join()
+    children.remove(child)
+    return child.exitcode == 0
 
 
 def start_agent_listener(
     settings: settings_mod.Settings,
-) -> multiprocessing.process.BaseProcess | None:
+) -> list[multiprocessing.process.BaseProcess]:
     """With the strongswan driver, serve the agent API on its own listener
     (a second granian server, in a child process: its long polls hold only
-    its own threads, never one the API needs)."""
+    its own threads, never one the API needs). The child started, if any."""
     if settings.driver != "strongswan":
-        return None
+        return []
     opts = settings.agent_api
     LOG.info(
         "serving the agent API on http://%s:%s/ with %s thread(s)",
@@ -251,7 +272,7 @@ def start_agent_listener(
         name="vpnaas-agent-api",
     )
     child.start()
-    return child
+    return [child]
 
 
 def api_http1(settings: settings_mod.Settings) -> Any:
@@ -289,6 +310,11 @@ def run_granian(
     from granian import Granian
     from granian.constants import Interfaces
 
+    # granian forks its workers by default, and a forked worker inherits the
+    # main process's signal handler: a SIGTERM that reaches it before it
+    # installs its own is swallowed, and granian waits on it for ever. A
+    # spawned worker dies of that signal instead.
+    multiprocessing.set_start_method("spawn", force=True)
     Granian(
         factory,
         address=host,
@@ -300,6 +326,7 @@ def run_granian(
         log_access=False,
         http1_settings=http1,
         respawn_failed_workers=True,
+        workers_kill_timeout=WORKER_GRACE,
     ).serve()
 
 

@@ -12,6 +12,7 @@ import json
 import os
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from vpnaas.api.bridge import Bridge, FrontLimits
@@ -50,8 +51,12 @@ def bridge_from_environment() -> Bridge:
 
 
 def agent_from_environment() -> AgentApplication:
-    """The agent API ``vpnaas serve`` described in ``VPNAAS_SERVE``."""
-    return create_agent_app(_served_settings())
+    """The agent API ``vpnaas serve`` described in ``VPNAAS_SERVE``; its long
+    polls end once the server's stop marker appears."""
+    app = create_agent_app(_served_settings())
+    marker = json.loads(os.environ.get("VPNAAS_SERVE", "{}")).get("stop_marker")
+    app.api.watcher.stop_marker = Path(marker) if marker else None
+    return app
 
 
 def metrics_from_environment() -> WSGIApp:

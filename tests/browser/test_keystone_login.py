@@ -10,13 +10,10 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.keystone.conftest import keystone, keystone_accounts
 from tests.support.keystone import Accounts, Keystone
 from tests.support.server import ServerProcess, start_server
 
 pytestmark = pytest.mark.slow
-
-__all__ = ["keystone", "keystone_accounts"]  # the session fixtures, shared
 
 
 @pytest.fixture(scope="module")

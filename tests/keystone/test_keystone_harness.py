@@ -103,12 +103,16 @@ def test_system_scoped_token(keystone: Keystone, keystone_accounts: Accounts) ->
 
 
 def test_network_catalog_entry(keystone: Keystone, keystone_accounts: Accounts) -> None:
-    first = keystone.register_service("http://127.0.0.1:1/")
-    again = keystone.register_service("http://127.0.0.1:2/")  # a restarted vpnaas
+    # a type of its own: the session's Keystone is shared, and a keystone-mode
+    # vpnaas of another suite may be the catalog's ``network`` meanwhile
+    kind, name = "network-harness-test", "neutron-harness-test"
+    first = keystone.register_service("http://127.0.0.1:1/", service_type=kind, name=name)
+    # a restarted vpnaas
+    again = keystone.register_service("http://127.0.0.1:2/", service_type=kind, name=name)
     assert first == again
 
     catalog = keystone.issue_token(keystone_accounts.b_member).catalog
-    network = [s for s in catalog if s["type"] == "network"]
+    network = [s for s in catalog if s["type"] == kind]
     assert len(network) == 1
     endpoints = {(e["interface"], e["region_id"], e["url"]) for e in network[0]["endpoints"]}
     assert endpoints == {

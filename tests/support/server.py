@@ -147,6 +147,15 @@ def _response(status: int, headers: Any, raw: bytes) -> Response:
     return Response(status, {k.lower(): v for k, v in headers}, decode(raw))
 
 
+def serve_command(workdir: Path, port: int, *args: str) -> list[str]:
+    """``vpnaas serve`` on loopback ``port`` with a SQLite file in ``workdir``."""
+    database = f"sqlite:///{workdir / 'vpnaas.sqlite'}"
+    return [
+        *(sys.executable, "-m", "vpnaas", "serve", "--host", LOOPBACK, "--port", str(port)),
+        *("--database-url", database, *args),
+    ]
+
+
 def start_server(
     workdir: Path,
     *,
@@ -176,21 +185,7 @@ def start_server(
     last_error = ""
     for _ in range(attempts):
         port = free_port()
-        cmd = [
-            sys.executable,
-            "-m",
-            "vpnaas",
-            "serve",
-            "--host",
-            LOOPBACK,
-            "--port",
-            str(port),
-            "--database-url",
-            f"sqlite:///{workdir / 'vpnaas.sqlite'}",
-            "--config-file",
-            str(conf_path),
-            *args,
-        ]
+        cmd = serve_command(workdir, port, "--config-file", str(conf_path), *args)
         process = spawn(cmd, log_path, workdir)
         server = ServerProcess(
             process=process,

@@ -1,7 +1,7 @@
 """A real Keystone and a keystone-mode ``vpnaas serve`` in its catalog.
 
-``keystone`` is the session Keystone of :mod:`tests.keystone.conftest` (the
-tests skip if its virtualenv cannot be built). ``keystone_vpnaas`` starts
+``keystone`` is the session Keystone of :mod:`tests.conftest`, shared with
+the other suites (the tests skip if its virtualenv cannot be built). ``keystone_vpnaas`` starts
 vpnaas with ``auth_strategy = keystone``, validating tokens as a service user
 of its own (role ``service`` on project ``service``), with the seeded external
 network owned by Keystone's ``admin`` project and its id fixed before the
@@ -22,11 +22,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tests.keystone.conftest import keystone
 from tests.support.keystone import Keystone, Project, User
 from tests.support.server import ServerProcess, start_server
 
-__all__ = ["KeystoneVpnaas", "keystone", "keystone_vpnaas"]
+__all__ = ["KeystoneVpnaas", "keystone_vpnaas"]
 
 #: lines for the terminal summary (tempest summary line, timings)
 SUMMARY: list[str] = []

@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import falcon
@@ -43,9 +44,12 @@ Key = tuple[str, ...]
 
 
 class Watcher:
-    """Wakes waiting agents when a write counter of :data:`WATCHED` moves."""
+    """Wakes waiting agents when a write counter of :data:`WATCHED` moves,
+    and for good once ``stop_marker`` exists (the server is stopping)."""
 
     def __init__(self, db: Database, schema: Schema, interval: float = 0.1) -> None:
+        self.stop_marker: Path | None = None
+        self.stopping = False
         self.db = db
         self.sql, self.members = revisions_query(schema, db.paramstyle, WATCHED)
         self.interval = interval
@@ -70,7 +74,7 @@ class Watcher:
                 )
                 self.thread.start()
             try:
-                self.changed.wait_for(lambda: self.version != seen, timeout)
+                self.changed.wait_for(lambda: self.version != seen or self.stopping, timeout)
                 return self.version
             finally:
                 self.waiters -= 1
@@ -83,7 +87,11 @@ class Watcher:
                 version = self.current()
             except errors.ApiError:  # the database is away: the waiters time out
                 version = self.version
+            stopping = self.stop_marker is not None and self.stop_marker.exists()
             with self.changed:
+                if stopping and not self.stopping:
+                    self.stopping = True
+                    self.changed.notify_all()
                 if version != self.version:
                     self.version = version
                     self.changed.notify_all()
@@ -173,7 +181,8 @@ class AgentAPI:
         self, routers: list[str], known: str | None, wait: float
     ) -> dict[str, Any] | None:
         """The state, at once if ``known`` is not its revision, else once it
-        changes within ``wait`` seconds (``None`` if it did not)."""
+        changes within ``wait`` seconds (``None`` if it did not, or if the
+        server began to stop meanwhile)."""
         deadline = time.monotonic() + wait
         key = tuple(dict.fromkeys(routers))
         with self.shared.waiting_for(key):
@@ -181,7 +190,7 @@ class AgentAPI:
             state = self.shared.get(seen, key)
             while state["revision"] == known:
                 remaining = deadline - time.monotonic()
-                if remaining <= 0:
+                if remaining <= 0 or self.watcher.stopping:
                     return None
                 version = self.watcher.wait(seen, remaining)
                 if version != seen:

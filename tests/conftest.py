@@ -1,10 +1,14 @@
-"""A real Keystone for the session (see :mod:`tests.support.keystone`).
+"""One real Keystone for the whole session (see :mod:`tests.support.keystone`).
 
-``keystone`` is started once per session (per xdist worker) in a temporary
-directory and stopped at the end; the tests skip only if the keystone
-virtualenv cannot be built (no registry, say). ``keystone_accounts`` adds the
-standard cast: projects A and B with an admin, member and reader each, and the
-``vpnaas`` service user.
+``keystone`` is started once per session (per xdist worker), on first use by
+any suite (tests/keystone, tests/tempest, the browser's keystone login...),
+in a temporary directory, and stopped at the end; the tests skip only if the
+keystone virtualenv cannot be built (no registry, say). It is defined here,
+at the root, so that every suite shares the same fixture: a conftest that
+imports it defines a second one, and pytest then starts a second Keystone.
+Tests that need users or projects of their own create them with unique
+names. ``keystone_accounts`` adds the standard cast: projects A and B with an
+admin, member and reader each, and the ``vpnaas`` service user.
 """
 
 from __future__ import annotations
