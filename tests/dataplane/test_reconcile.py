@@ -23,6 +23,7 @@ from tests.dataplane.conftest import (
 from tests.support import desired_state as ds
 from tests.support import ipsec
 from vpnaas.agent.status import PEER_NOT_RESPONDING
+from vpnaas.ipsec.desired import parse_state
 
 pytestmark = DATAPLANE
 
@@ -47,6 +48,13 @@ def _offer(
     a, b = agents
     b.offer(ds.state("router-b", pair[1], **kw))
     a.offer(ds.state("router-a", pair[0], **kw))
+
+
+def _held(router: str, conn: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """What a charon holds for ``conn`` offered alone on ``router``: its IKE
+    connection and its shared secret, as the agent names them."""
+    (group,) = parse_state(ds.state(router, conn)).groups()
+    return [group.name], [f"psk-{group.name}"]
 
 
 def _both(agents: tuple[RunningAgent, RunningAgent], status: str, timeout: float = 15.0) -> float:
@@ -166,9 +174,10 @@ def test_wrong_psk_is_an_authentication_error(
 def test_delete_removes_sas_secrets_and_fail_closed_routes(
     gw: ipsec.Gateways, agents: tuple[RunningAgent, RunningAgent]
 ) -> None:
-    _offer(agents, _pair(gw))
+    pair = _pair(gw)
+    _offer(agents, pair)
     _both(agents, "ACTIVE")
-    assert loaded(gw.a) == ([f"vpn-{CONN}"], [f"psk-vpn-{CONN}"])
+    assert loaded(gw.a) == _held("router-a", pair[0])
     for running in agents:
         running.offer(ds.state(f"router-{running.site.netns}"))
     deadline = time.monotonic() + 10
@@ -192,7 +201,8 @@ def test_charon_restart_is_detected_and_everything_reloaded(
     restarted one gets everything back from its agent; the gateway whose
     address sorts first starts at load while the other retries, so a
     restart of the first one races the other's retries into two IKE SAs."""
-    _offer(agents, _pair(gw))
+    pair = _pair(gw)
+    _offer(agents, pair)
     _both(agents, "ACTIVE")
     dead, alive = (gw.a, gw.b) if side == 0 else (gw.b, gw.a)
     watcher = agents[1 - side]
@@ -210,7 +220,7 @@ def test_charon_restart_is_detected_and_everything_reloaded(
     _both(agents, "ACTIVE", timeout=30)
     print(f"peer charon restarted: ACTIVE on both after {time.monotonic() - restarted:.2f}s")
     assert_one_ike_sa_each(gw)
-    assert loaded(dead) == ([f"vpn-{CONN}"], [f"psk-vpn-{CONN}"])
+    assert loaded(dead) == _held(("router-a", "router-b")[side], pair[side])
     assert alive.charon_alive()
     assert_ping_only_esp(gw)
 
