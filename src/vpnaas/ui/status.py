@@ -28,7 +28,9 @@ __all__ = ["ConnectionStatus", "StatusNote", "ago", "status_notes"]
 
 _STAMP = "%Y-%m-%dT%H:%M:%SZ"
 #: (seconds in the unit, its short name), largest first
-_UNITS = ((86400, "d"), (3600, "h"), (60, "min"), (1, "s"))
+#: whole minutes at the finest: the polled fragment (and its ETag) then
+#: changes at most once a minute while nothing else does, so polls get 304s
+_UNITS = ((86400, "d"), (3600, "h"), (60, "min"))
 
 
 @dataclass(frozen=True)
@@ -45,13 +47,14 @@ class StatusNote:
 
 def ago(stamp: str, now: dt.datetime) -> str:
     """How long before ``now`` the ISO 8601 UTC ``stamp`` is, in its largest
-    whole unit ("3 min"); a stamp in the future counts as now."""
+    whole unit ("3 min"), "<1 min" under a minute; a stamp in the future
+    counts as now."""
     then = dt.datetime.strptime(stamp, _STAMP).replace(tzinfo=dt.UTC)
     seconds = max(0, int((now - then).total_seconds()))
     for size, unit in _UNITS:
         if seconds >= size:
             return f"{seconds // size} {unit}"
-    return "0 s"
+    return "<1 min"
 
 
 def status_notes(
