@@ -51,6 +51,13 @@ _ERROR_TEXT = {
     413: "The body exceeds max_request_body_size",
     503: "The database is unreachable, or a stored secret cannot be decrypted",
 }
+#: what ``vpnaas serve``'s front refuses before any route runs
+#: (:mod:`vpnaas.api.bridge`): on every operation, and 408 where a body is read
+_FRONT_TEXT = {
+    414: "The URL exceeds max_url_length",
+    431: "A request header line exceeds max_header_line",
+}
+_BODY_TEXT = {408: "The body did not arrive within client_body_timeout"}
 
 
 def _op_id(verb: str, res: Resource) -> str:
@@ -284,6 +291,17 @@ def _action(res: Resource, action: str) -> Schema:
     }
 
 
+def _add_front_refusals(paths: Schema) -> None:
+    """Every operation may meet the front's refusals; those with a body, 408."""
+    for item in paths.values():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            texts = {**_FRONT_TEXT, **(_BODY_TEXT if "requestBody" in operation else {})}
+            for status, text in texts.items():
+                operation["responses"].setdefault(str(status), _json(ref("NeutronError"), text))
+
+
 def document(cat: Catalog, actions: Mapping[str, ActionShape]) -> Schema:
     """The OpenAPI document of the API ``cat`` declares; ``actions`` shapes
     the bodies of its member actions."""
@@ -303,6 +321,7 @@ def document(cat: Catalog, actions: Mapping[str, ActionShape]) -> Schema:
             paths[f"/v2.0{res.path}/{{obj_id}}/{action}"] = _action(res, action)
             schemas[f"{action}_body"] = actions[action].body
             schemas[f"{action}_answer"] = actions[action].answer
+    _add_front_refusals(paths)
     return {
         "openapi": "3.1.0",
         "info": {
