@@ -47,6 +47,20 @@ PROJECT_A = uuid.uuid4().hex
 PROJECT_B = uuid.uuid4().hex
 
 
+def connection_doc(service: str, ike: str, ipsec: str, **values: Any) -> dict[str, Any]:
+    """A connection's attributes: its references, a peer that resolves
+    (``HOSTS``) and ``values`` over them."""
+    return {
+        "vpnservice_id": service,
+        "ikepolicy_id": ike,
+        "ipsecpolicy_id": ipsec,
+        "peer_address": "198.51.100.7",
+        "peer_id": "peer",
+        "psk": "secret",
+        **values,
+    }
+
+
 class World:
     """The app, its topology's ids, and ways to call the API and the rules."""
 
@@ -101,16 +115,7 @@ class World:
         self, service: str, ike: str, ipsec: str, project: str = PROJECT_A, **values: Any
     ) -> str:
         """A connection, legacy mode unless ``values`` say otherwise."""
-        doc = {
-            "vpnservice_id": service,
-            "ikepolicy_id": ike,
-            "ipsecpolicy_id": ipsec,
-            "peer_address": "198.51.100.7",
-            "peer_id": "peer",
-            "psk": "secret",
-            "peer_cidrs": ["10.99.0.0/24"],
-            **values,
-        }
+        doc = connection_doc(service, ike, ipsec, **{"peer_cidrs": ["10.99.0.0/24"], **values})
         return self.make("vpn/ipsec-site-connections", "ipsec_site_connection", project, **doc)
 
     def ctx(self, project: str = PROJECT_A) -> RequestContext:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.rules.conftest import PROJECT_B, World
+from tests.unit.rules.conftest import PROJECT_B, World, connection_doc
 from vpnaas import errors
 from vpnaas.rules.ipsec_site_connection import ConnectionRules
 from vpnaas.spec.vpn import PENDING_STATUSES
@@ -19,17 +19,9 @@ UNKNOWN = "00000000-0000-4000-8000-000000000000"
 
 def _new(world: World, service: str, **values: Any) -> dict[str, Any]:
     """A new connection of project A on ``service`` with fresh policies."""
-    ike, ipsec = world.policies()
-    doc = {
-        "vpnservice_id": service,
-        "ikepolicy_id": ike,
-        "ipsecpolicy_id": ipsec,
-        "peer_address": "198.51.100.7",
-        "peer_id": "peer",
-        "psk": "secret",
-        **values,
-    }
-    return world.prepared("ipsec_site_connection", **doc)
+    return world.prepared(
+        "ipsec_site_connection", **connection_doc(service, *world.policies(), **values)
+    )
 
 
 def _create(world: World, obj: dict[str, Any]) -> dict[str, Any]:

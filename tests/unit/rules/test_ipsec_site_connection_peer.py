@@ -10,23 +10,16 @@ from typing import Any
 
 import pytest
 
-from tests.unit.rules.conftest import World
+from tests.unit.rules.conftest import World, connection_doc
 from vpnaas import errors
 from vpnaas.rules.ipsec_site_connection import ConnectionRules, resolve_peer
 
 
 def _connection(world: World, service: str, peer_address: str, peer_cidr: str) -> dict[str, Any]:
-    ike, ipsec = world.policies()
-    return world.prepared(
-        "ipsec_site_connection",
-        vpnservice_id=service,
-        ikepolicy_id=ike,
-        ipsecpolicy_id=ipsec,
-        peer_address=peer_address,
-        peer_id="peer",
-        psk="secret",
-        peer_cidrs=[peer_cidr],
+    doc = connection_doc(
+        service, *world.policies(), peer_address=peer_address, peer_cidrs=[peer_cidr]
     )
+    return world.prepared("ipsec_site_connection", **doc)
 
 
 @pytest.mark.parametrize(
