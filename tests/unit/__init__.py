@@ -3,4 +3,8 @@
 (``tests/unit/api/test_body.py`` tests ``vpnaas.api.body``), and the tests of the
 top-level modules (``cli``, ``settings``, ``wsgi``) sit here beside this file.
 ``test_docs.py`` is the one module that mirrors no code: it checks that every
-citation of ``docs/`` in the repository resolves."""
+citation of ``docs/`` in the repository resolves.
+
+Test ids must not contain ``:`` (an IPv6 value as an automatic parametrize
+id, say): gabbi's pytest plugin takes such names for its own and stops the
+collection when tests/unit and tests/functional run together."""

@@ -50,7 +50,15 @@ def test_endpoint_group_endpoints_are_unique(
     assert error.message.endswith("Endpoints have to be unique")
 
 
-@pytest.mark.parametrize("bad", ["10.1.0.300/24", "not-a-cidr", "10.1.0.0/33", "fe80::/129"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        pytest.param("10.1.0.300/24", id="octet"),
+        pytest.param("not-a-cidr", id="text"),
+        pytest.param("10.1.0.0/33", id="v4-prefix"),
+        pytest.param("fe80::/129", id="v6-prefix"),
+    ],
+)
 def test_endpoint_group_cidr_endpoints_are_cidrs(world: World, bad: str) -> None:
     error = _refused(world, "cidr", ["10.1.0.0/24", bad])
     assert isinstance(error, errors.InvalidEndpointInEndpointGroup)

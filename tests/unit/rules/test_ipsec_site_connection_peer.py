@@ -44,7 +44,13 @@ def test_peer_address_is_stored_as_an_address(world: World, given: str, stored: 
 
 @pytest.mark.parametrize(
     "address",
-    ["unknown.example.test", "fe80::1%eth0", "bad_name!", "-", "a" * 64 + ".example.test"],
+    [
+        pytest.param("unknown.example.test", id="unknown-name"),
+        pytest.param("fe80::1%eth0", id="zone-index"),
+        pytest.param("bad_name!", id="bad-character"),
+        pytest.param("-", id="dash"),
+        pytest.param("a" * 64 + ".example.test", id="label-over-63"),
+    ],
 )
 def test_peer_address_not_resolved(world: World, address: str) -> None:
     obj = _connection(world, world.service("router", "subnet"), address, "10.99.0.0/24")
