@@ -45,13 +45,13 @@ from vpnaas.db.engine import Database
 from vpnaas.db.secrets import Sealer
 from vpnaas.drivers import StatusWriter, make_driver
 from vpnaas.health import healthcheck_app
+from vpnaas.hooks import ResourceRules, RuleOptions
+from vpnaas.hooks.compose import compose
 from vpnaas.policy import Authorizer
-from vpnaas.rules import ResourceRules, RuleOptions
-from vpnaas.rules.registry import vpn_rules
+from vpnaas.rules.registry import vpn_contribution
 from vpnaas.settings import Settings, new_conf
 from vpnaas.spec import Catalog, catalog
-from vpnaas.topology import topology_hooks, topology_rules
-from vpnaas.topology.interfaces import add_interface_routes, interface_actions
+from vpnaas.topology import topology_contribution, topology_hooks
 from vpnaas.ui import create_console
 
 __all__ = ["AgentApplication", "Application", "create_agent_app", "create_app"]
@@ -81,14 +81,17 @@ def create_app(settings: Settings, cat: Catalog | None = None) -> Application:
     db = Database(settings.database_url, settings.pool)
     schema = tables.schema() if cat.resources == catalog().resources else tables.Schema(cat)
     authorizer = Authorizer(conf, cat)
-    topo_hooks = topology_hooks()
+    # the core topology first: its rules run before the VPN rules of a resource
+    parts = compose(topology_contribution(), vpn_contribution(_driver_rules(settings)))
     controller = Controller(
         catalog=cat,
         db=db,
         schema=schema,
         authorizer=authorizer,
-        rules={**topology_rules(), **vpn_rules(), **_driver_rules(settings)},
-        hooks=topo_hooks,
+        rules=parts.rules,
+        hooks=parts.hooks,
+        guards=parts.guards,
+        actions=parts.actions,
         sealer=_sealer(settings),
         driver=make_driver(
             settings.driver, StatusWriter(db, schema, cat), settle=settings.null_driver_settles
@@ -106,9 +109,8 @@ def create_app(settings: Settings, cat: Catalog | None = None) -> Application:
     api.add_error_handler(falcon.HTTPError, http.handle_error)
     limits = routes.Limits(settings.max_body_size, settings.network_link_prefix)
     routes.add_discovery_routes(api, cat)
-    routes.add_openapi_route(api, openapi.document(cat, interface_actions()))
+    routes.add_openapi_route(api, openapi.document(cat))
     routes.add_resource_routes(api, controller, cat, limits)
-    add_interface_routes(api, controller, limits)
     add_view_routes(api, controller, settings.driver)
     wsgi: WSGIApp = _authenticated(api, settings, conf, authorizer)
     wsgi = OpenPaths(wsgi, api, ["/", "", OPENAPI_PATH])

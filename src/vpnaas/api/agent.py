@@ -30,7 +30,7 @@ from vpnaas.db.revisions import revisions_of, revisions_query
 from vpnaas.db.tables import Schema
 from vpnaas.drivers.strongswan import liveness, reports
 from vpnaas.drivers.strongswan.state import WATCHED, desired_states
-from vpnaas.rules import RuleEnv, RuleOptions
+from vpnaas.hooks import RuleEnv, RuleOptions
 from vpnaas.spec import Catalog
 
 __all__ = ["MAX_WAIT", "AgentAPI", "SharedStates", "Watcher", "add_agent_routes"]

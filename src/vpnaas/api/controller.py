@@ -8,7 +8,7 @@ tell the driver, render. Nothing here names a resource.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -25,8 +25,8 @@ from vpnaas.db.revisions import revisions_of, revisions_query
 from vpnaas.db.secrets import Sealer
 from vpnaas.db.tables import Schema
 from vpnaas.drivers import Driver
+from vpnaas.hooks import ActionHandler, Guards, ResourceRules, RuleEnv, RuleOptions
 from vpnaas.policy import Authorizer
-from vpnaas.rules import ResourceRules, RuleEnv, RuleOptions
 from vpnaas.spec import Catalog, Resource
 from vpnaas.spec.resource import OWNER, OWNER_ALIAS
 
@@ -46,8 +46,10 @@ class Controller:
         db: Database,
         schema: Schema,
         authorizer: Authorizer,
-        rules: dict[str, ResourceRules],
+        rules: Mapping[str, ResourceRules],
         hooks: Hooks,
+        guards: Guards | None = None,
+        actions: Mapping[tuple[str, str], ActionHandler] | None = None,
         sealer: Sealer | None = None,
         driver: Driver,
         options: RuleOptions,
@@ -61,6 +63,16 @@ class Controller:
         self.authz = authorizer
         self.rules = rules
         self.hooks = hooks
+        self.guards = guards or Guards()
+        self.actions = dict(actions or {})
+        unhandled = [
+            f"{res.member} {name}"
+            for res in catalog.resources
+            for name in res.actions
+            if (res.member, name) not in self.actions
+        ]
+        if unhandled:
+            raise ValueError(f"no handler registered for the actions {', '.join(unhandled)}")
         self.sealer = sealer or Sealer()
         self.driver = driver
         self.options = options
@@ -115,6 +127,7 @@ class Controller:
             catalog=self.catalog,
             options=self.options,
             scope_of=lambda res: self.scope(ctx, res),
+            guards=self.guards,
         )
 
     def not_found(self, res: Resource, obj_id: str) -> errors.ApiError:
@@ -284,6 +297,19 @@ class Controller:
             self.rules_for(res).on_delete(env, current)
             env.repo.delete(res, obj_id)
         self.driver.deleted(res, current)
+
+    def act(
+        self, ctx: RequestContext, res: Resource, action: str, obj_id: str, doc: Any
+    ) -> dict[str, Any]:
+        """PUT member action → 200 with the handler's answer. The object is
+        found as the caller sees it, locked and authorized by the action's own
+        rule before its handler sees the (bare) body."""
+        handler = self.actions[(res.member, action)]
+        self.authz.check_scope(ctx, action)
+        with self.writing(ctx) as env:
+            current = env.lookup(res.member, obj_id, lock=True)
+            self.authorize_change(ctx, res, [action], current, {})
+            return handler(env, current, doc)
 
     @staticmethod
     def _computed(res: Resource) -> bool:

@@ -11,8 +11,6 @@ let a client (or schemathesis) walk the API statefully.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from vpnaas.api.openapi_shapes import REQUEST_ID, discovery_paths, ref, shared_schemas
@@ -22,19 +20,9 @@ from vpnaas.spec import Catalog, Resource
 from vpnaas.spec.jsonschema import filter_schema, request_schema, response_schema
 from vpnaas.spec.resource import OWNER, OWNER_ALIAS
 
-__all__ = ["ActionShape", "document"]
+__all__ = ["document"]
 
 Schema = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class ActionShape:
-    """A member action's bare (unwrapped) request body and its answer, and
-    which body keys take the id of which resource (for links)."""
-
-    body: Schema
-    answer: Schema
-    refs: Mapping[str, str] = field(default_factory=dict)
 
 
 #: error statuses, per kind of operation (``_ERROR_TEXT`` says when each occurs)
@@ -201,7 +189,7 @@ _ID = {"name": "obj_id", "in": "path", "required": True, "schema": {"type": "str
 # --- operations --------------------------------------------------------------
 
 
-def _links(res: Resource, cat: Catalog, actions: Mapping[str, ActionShape]) -> Schema:
+def _links(res: Resource, cat: Catalog) -> Schema:
     """From a create's answer: the operations on the new object, and the
     creates (and actions) of other resources that reference it."""
     new_id = f"$response.body#/{res.member}/id"
@@ -225,14 +213,17 @@ def _links(res: Resource, cat: Catalog, actions: Mapping[str, ActionShape]) -> S
                     "operationId": _op_id("create", other),
                     "requestBody": {other.member: {fld.name: new_id}},
                 }
-    for action, shape in actions.items():
-        for key, member in shape.refs.items():
+    for declared in (a for other in cat.resources for a in other.member_actions):
+        for key, member in declared.refs:
             if member == res.member:
-                links[f"{action}_{key}"] = {"operationId": action, "requestBody": {key: new_id}}
+                links[f"{declared.name}_{key}"] = {
+                    "operationId": declared.name,
+                    "requestBody": {key: new_id},
+                }
     return links
 
 
-def _collection(res: Resource, cat: Catalog, actions: Mapping[str, ActionShape]) -> Schema:
+def _collection(res: Resource, cat: Catalog) -> Schema:
     ops: Schema = {
         "get": {
             "operationId": _op_id("list", res),
@@ -243,7 +234,7 @@ def _collection(res: Resource, cat: Catalog, actions: Mapping[str, ActionShape])
     }
     if res.writable and res.creatable:
         created = _responses(201, _envelope(res.member, ref(res.member)), WRITE_ERRORS)
-        created["201"]["links"] = _links(res, cat, actions)
+        created["201"]["links"] = _links(res, cat)
         ops["post"] = {
             "operationId": _op_id("create", res),
             "tags": [res.collection],
@@ -302,13 +293,12 @@ def _add_front_refusals(paths: Schema) -> None:
                 operation["responses"].setdefault(str(status), _json(ref("NeutronError"), text))
 
 
-def document(cat: Catalog, actions: Mapping[str, ActionShape]) -> Schema:
-    """The OpenAPI document of the API ``cat`` declares; ``actions`` shapes
-    the bodies of its member actions."""
+def document(cat: Catalog) -> Schema:
+    """The OpenAPI document of the API ``cat`` declares."""
     paths: Schema = discovery_paths()
     schemas: Schema = {**shared_schemas(), **view_schemas()}
     for res in cat.resources:
-        paths[f"/v2.0{res.path}"] = _collection(res, cat, actions)
+        paths[f"/v2.0{res.path}"] = _collection(res, cat)
         paths[f"/v2.0{res.path}/{{obj_id}}"] = _member(res)
         paths.update(view_paths(res))
         schemas[res.member] = _item(res)
@@ -317,10 +307,10 @@ def document(cat: Catalog, actions: Mapping[str, ActionShape]) -> Schema:
             if res.creatable:
                 schemas[f"{res.member}_create"] = _create(res)
             schemas[f"{res.member}_update"] = _update(res)
-        for action in res.actions:
-            paths[f"/v2.0{res.path}/{{obj_id}}/{action}"] = _action(res, action)
-            schemas[f"{action}_body"] = actions[action].body
-            schemas[f"{action}_answer"] = actions[action].answer
+        for action in res.member_actions:
+            paths[f"/v2.0{res.path}/{{obj_id}}/{action.name}"] = _action(res, action.name)
+            schemas[f"{action.name}_body"] = dict(action.body)
+            schemas[f"{action.name}_answer"] = dict(action.answer)
     _add_front_refusals(paths)
     return {
         "openapi": "3.1.0",

@@ -13,10 +13,12 @@ checks every statement a read runs against it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from vpnaas.context import RequestContext
 from vpnaas.db.repo import Hooks
 from vpnaas.db.tables import Schema
-from vpnaas.rules import ResourceRules
+from vpnaas.hooks import ResourceRules
 from vpnaas.spec import Catalog, Resource
 
 __all__ = ["direct_reads", "read_sets"]
@@ -39,7 +41,7 @@ def direct_reads(
 
 
 def read_sets(
-    cat: Catalog, schema: Schema, rules: dict[str, ResourceRules], hooks: Hooks
+    cat: Catalog, schema: Schema, rules: Mapping[str, ResourceRules], hooks: Hooks
 ) -> dict[str, tuple[str, ...]]:
     """Per resource, the sorted closure of :func:`direct_reads`."""
     direct = {

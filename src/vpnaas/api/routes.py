@@ -1,8 +1,10 @@
 """Routes derived from the catalog, plus discovery documents.
 
-For every resource: ``GET/POST /v2.0<path>`` and ``GET/PUT/DELETE
-/v2.0<path>/{id}``; other methods are 405 with an ``Allow`` header. Ids are
-not checked for shape: an unknown one is the resource's 404.
+For every resource: ``GET/POST /v2.0<path>``, ``GET/PUT/DELETE
+/v2.0<path>/{id}`` and ``PUT /v2.0<path>/{id}/<action>`` for each of its
+member actions (the handlers are registered with the controller); other
+methods are 405 with an ``Allow`` header. Ids are not checked for shape: an
+unknown one is the resource's 404.
 """
 
 from __future__ import annotations
@@ -74,6 +76,21 @@ class Member:
         resp.status = 204
 
 
+class Action:
+    """``PUT <path>/{id}/<action>``: a bare body, the handler's answer."""
+
+    def __init__(self, controller: Controller, res: Resource, action: str, limits: Limits) -> None:
+        self.controller = controller
+        self.res = res
+        self.action = action
+        self.limits = limits
+
+    def on_put(self, req: falcon.Request, resp: falcon.Response, obj_id: str) -> None:
+        ctx, body = http.context(req), http.json_body(req, self.limits.max_body)
+        act = self.controller.act
+        http.send(resp, retrying(lambda: act(ctx, self.res, self.action, obj_id, body)))
+
+
 class ReadOnlyMember:
     def __init__(self, controller: Controller, res: Resource) -> None:
         self.controller = controller
@@ -96,6 +113,10 @@ def add_resource_routes(
             Member(controller, res, limits) if res.writable else ReadOnlyMember(controller, res)
         )
         app.add_route(f"/v2.0{res.path}/{{obj_id}}", member)
+        for action in res.actions:
+            app.add_route(
+                f"/v2.0{res.path}/{{obj_id}}/{action}", Action(controller, res, action, limits)
+            )
 
 
 class Versions:

@@ -19,7 +19,7 @@ from vpnaas.api.controller import Controller
 from vpnaas.context import RequestContext
 from vpnaas.db.tunnels import load_tunnel
 from vpnaas.drivers.strongswan import telemetry
-from vpnaas.rules import RuleEnv
+from vpnaas.hooks import RuleEnv
 from vpnaas.spec.agents import TIMESTAMP_FORMAT, agent_id
 
 __all__ = ["NOT_REPORTED", "NO_DATA_PLANE", "shown_connection", "tunnel_document"]

@@ -15,7 +15,7 @@ from vpnaas.db.engine import Database, retrying
 from vpnaas.db.revisions import bump
 from vpnaas.db.tables import Schema
 from vpnaas.spec import Catalog, Resource
-from vpnaas.spec.vpn import PENDING_STATUSES
+from vpnaas.spec.vpn import DOWN, PENDING_STATUSES
 
 __all__ = ["Driver", "StatusWriter", "make_driver"]
 
@@ -81,11 +81,11 @@ class NullDriver:
 
     def created(self, res: Resource, obj: dict[str, Any]) -> None:
         if self.settle and res.member in STATUS_RESOURCES:
-            self.status.set(res.member, obj["id"], "DOWN", only_pending=True)
+            self.status.set(res.member, obj["id"], DOWN, only_pending=True)
 
     def updated(self, res: Resource, obj: dict[str, Any], before: dict[str, Any]) -> None:
         if self.settle and res.member in STATUS_RESOURCES:
-            self.status.set(res.member, obj["id"], "DOWN", only_pending=True)
+            self.status.set(res.member, obj["id"], DOWN, only_pending=True)
 
     def deleted(self, res: Resource, obj: dict[str, Any]) -> None:
         """Nothing to tear down."""

@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from vpnaas import errors
-from vpnaas.rules import ResourceRules, RuleEnv
+from vpnaas.hooks import ResourceRules, RuleEnv
 from vpnaas.spec.kinds import canonical_uuid, cidr_reason
+from vpnaas.spec.vpn import ENDPOINT_CIDR, ENDPOINT_SUBNET
 
 __all__ = ["EndpointGroupRules"]
 
@@ -30,13 +31,13 @@ class EndpointGroupRules(ResourceRules):
                     endpoint=endpoint, group_type=group_type, why="Endpoints have to be unique"
                 )
             seen.add(endpoint)
-        if group_type == "cidr":
+        if group_type == ENDPOINT_CIDR:
             for endpoint in endpoints:
                 if cidr_reason(endpoint):
                     raise errors.InvalidEndpointInEndpointGroup(
                         endpoint=endpoint, group_type=group_type, why="Invalid CIDR"
                     )
-        elif group_type == "subnet":
+        elif group_type == ENDPOINT_SUBNET:
             obj["endpoints"] = [self._subnet(env, e, group_type) for e in endpoints]
 
     @staticmethod

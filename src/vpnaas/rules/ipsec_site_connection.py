@@ -18,13 +18,13 @@ import socket
 from typing import Any
 
 from vpnaas import errors
-from vpnaas.rules import ResourceRules, RuleEnv
+from vpnaas.hooks import ResourceRules, RuleEnv
+from vpnaas.hooks.queries import gateway_ips, ip_version, subnet_on_router
 from vpnaas.rules.vpnservice import refuse_pending
-from vpnaas.topology.queries import gateway_ips, ip_version, subnet_on_router
+from vpnaas.spec.core import MIN_MTU
+from vpnaas.spec.vpn import AH_ESP, ENDPOINT_CIDR, ENDPOINT_SUBNET
 
 __all__ = ["ConnectionRules", "resolve_peer"]
-
-MIN_MTU = {4: 68, 6: 1280}
 
 
 def _sides(local: bool, peer: bool) -> dict[str, str]:
@@ -49,9 +49,9 @@ class ConnectionRules(ResourceRules):
         ):
             raise missing  # the reference cannot even pick a driver for it
         ipsecpolicy = env.lookup("ipsecpolicy", obj["ipsecpolicy_id"], lock=True)
-        if ipsecpolicy["transform_protocol"] == "ah-esp":
+        if ipsecpolicy["transform_protocol"] == AH_ESP:
             raise errors.IpsecValidationFailure(
-                resource="IPsec Policy", key="transform_protocol", value="ah-esp"
+                resource="IPsec Policy", key="transform_protocol", value=AH_ESP
             )
         if service is None:
             raise missing  # another project's service
@@ -112,9 +112,9 @@ class ConnectionRules(ResourceRules):
     ) -> int | None:
         local = env.lookup("endpoint_group", local_id, lock=True)
         peer = env.lookup("endpoint_group", peer_id, lock=True)
-        if local["type"] != "subnet":
+        if local["type"] != ENDPOINT_SUBNET:
             raise errors.WrongEndpointGroupType(
-                group=local_id, group_type=local["type"], expected="subnet"
+                group=local_id, group_type=local["type"], expected=ENDPOINT_SUBNET
             )
         subnet_res = env.res("subnet")
         versions: set[int] = set()
@@ -130,9 +130,9 @@ class ConnectionRules(ResourceRules):
         local_version = _single_version(
             versions, errors.MixedIPVersionsForIPSecEndpoints(group=local_id)
         )
-        if peer["type"] != "cidr":
+        if peer["type"] != ENDPOINT_CIDR:
             raise errors.WrongEndpointGroupType(
-                group=peer_id, group_type=peer["type"], expected="cidr"
+                group=peer_id, group_type=peer["type"], expected=ENDPOINT_CIDR
             )
         peer_version = _single_version(
             {ip_version(c) for c in peer["endpoints"]},

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from vpnaas import errors
-from vpnaas.rules import ResourceRules, RuleEnv
+from vpnaas.hooks import ResourceRules, RuleEnv
 
 __all__ = ["PolicyRules"]
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from vpnaas import errors
-from vpnaas.rules import ResourceRules, RuleEnv
+from vpnaas.hooks import ResourceRules, RuleEnv
+from vpnaas.hooks.queries import gateway_ips, ip_version, subnet_on_router
 from vpnaas.spec.vpn import PENDING_STATUSES
-from vpnaas.topology.queries import gateway_ips, ip_version, subnet_on_router
 
 __all__ = ["VPNServiceRules", "refuse_pending"]
 

@@ -1,9 +1,9 @@
 """The Neutron core subset: networks, subnets, routers and (read-only) ports.
 
 Only what VPN services and the clients that build their topology need,
-declared with the same vocabulary as the VPN resources. The actions that are
-not plain CRUD (router interfaces, gateways, address allocation) live in
-:mod:`vpnaas.topology`.
+declared with the same vocabulary as the VPN resources. What is not plain
+CRUD (the router interface actions' handlers, gateways, address allocation)
+lives in :mod:`vpnaas.topology`.
 """
 
 from __future__ import annotations
@@ -27,20 +27,25 @@ from vpnaas.spec.kinds import (
     Uuid,
     to_bool,
 )
-from vpnaas.spec.resource import COMPUTED, Field, Policy, Resource, common_fields
+from vpnaas.spec.resource import COMPUTED, Action, Field, Policy, Resource, common_fields
 from vpnaas.spec.structured import ListOf, Record, Sub
 
 __all__ = [
+    "ACTIVE",
     "DEVICE_OWNER_GATEWAY",
     "DEVICE_OWNER_INTERFACE",
     "IPV6_MODES",
+    "MIN_MTU",
     "core_resources",
 ]
 
 DEVICE_OWNER_INTERFACE = "network:router_interface"
 DEVICE_OWNER_GATEWAY = "network:router_gateway"
 IPV6_MODES = ("slaac", "dhcpv6-stateful", "dhcpv6-stateless")
-NETWORK_ACTIVE = "ACTIVE"
+#: the status of every network, router and port
+ACTIVE = "ACTIVE"
+#: the smallest MTU each IP version allows (``docs/api/networks.md`` §update)
+MIN_MTU = {4: 68, 6: 1280}
 ADMIN_ONLY = (("", "ADMIN"),)
 
 
@@ -141,7 +146,7 @@ def _network() -> Resource:
             Field(
                 name="status",
                 kind=Str(16),
-                default=NETWORK_ACTIVE,
+                default=ACTIVE,
                 create=False,
                 update=False,
                 sort=True,
@@ -232,6 +237,37 @@ def _subnet() -> Resource:
     )
 
 
+def _interface_actions() -> tuple[Action, ...]:
+    """``add_router_interface`` and ``remove_router_interface``: a bare body
+    naming a subnet or a port, and the interface as the answer
+    (``docs/api/routers.md`` §add-interface, §remove-interface)."""
+    uuid = {"type": "string", "format": "uuid"}
+    body = {
+        "type": "object",
+        "description": "subnet_id or port_id (add: not both); other keys are ignored",
+        "properties": {"subnet_id": uuid, "port_id": uuid},
+        "minProperties": 1,
+    }
+    answer = {
+        "type": "object",
+        "properties": {
+            "id": uuid,
+            "project_id": {"type": "string"},
+            "port_id": uuid,
+            "network_id": uuid,
+            "subnet_id": {"type": ["string", "null"], "format": "uuid"},
+            "subnet_ids": {"type": "array", "items": uuid},
+        },
+        "required": ["id", "project_id", "port_id", "network_id", "subnet_id", "subnet_ids"],
+        "additionalProperties": False,
+    }
+    refs = (("subnet_id", "subnet"), ("port_id", "port"))
+    return tuple(
+        Action(name, body=body, answer=answer, refs=refs)
+        for name in ("add_router_interface", "remove_router_interface")
+    )
+
+
 def _router() -> Resource:
     return Resource(
         member="router",
@@ -239,7 +275,7 @@ def _router() -> Resource:
         path="/routers",
         not_found="RouterNotFound",
         extension="router",
-        actions=("add_router_interface", "remove_router_interface"),
+        member_actions=_interface_actions(),
         policy=Policy(get="ADMIN_OR_PROJECT_READER"),
         fields=(
             *common_fields(),
@@ -247,7 +283,7 @@ def _router() -> Resource:
             Field(
                 name="status",
                 kind=Str(16),
-                default=NETWORK_ACTIVE,
+                default=ACTIVE,
                 create=False,
                 update=False,
                 filter=False,
@@ -303,7 +339,7 @@ def _port() -> Resource:
             Field(name="network_id", kind=Uuid(ref="network"), sort=True),
             Field(name="mac_address", kind=Str(17), sort=True, index=True),
             Field(name="admin_state_up", kind=Bool(), default=True, sort=True),
-            Field(name="status", kind=Str(16), default=NETWORK_ACTIVE, sort=True),
+            Field(name="status", kind=Str(16), default=ACTIVE, sort=True),
             Field(name="device_id", kind=Str(255), default="", sort=True, index=True),
             Field(name="device_owner", kind=Str(255), default="", sort=True),
             Field(

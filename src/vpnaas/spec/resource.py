@@ -7,6 +7,7 @@ derived from these two classes; see the properties of :class:`Resource`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -19,6 +20,7 @@ __all__ = [
     "OWNER",
     "OWNER_ALIAS",
     "REQUIRED",
+    "Action",
     "Field",
     "Policy",
     "Resource",
@@ -134,6 +136,18 @@ OWNER = "project_id"
 OWNER_ALIAS = "tenant_id"
 
 
+@dataclass(frozen=True, eq=False)
+class Action:
+    """A member action, ``PUT <path>/{id}/<name>``: its bare (unwrapped)
+    request body and its answer as JSON schemas (for the API's contract), and
+    which body keys take the id of which resource."""
+
+    name: str
+    body: Mapping[str, Any]
+    answer: Mapping[str, Any]
+    refs: tuple[tuple[str, str], ...] = ()
+
+
 @dataclass(frozen=True, kw_only=True)
 class Resource:
     """A REST collection and what its members are.
@@ -153,8 +167,9 @@ class Resource:
         filter_aliases: extra filter names and the attribute each stands for.
         extra_filters: filters that are not attributes (a rule module builds
             their condition), with the kind that parses their values.
-        actions: member actions (``PUT <path>/{id}/<action>``); each is also a
-            policy rule of that name, ``ADMIN_OR_PROJECT_MEMBER`` by default.
+        member_actions: member actions (``PUT <path>/{id}/<action>``); each
+            is also a policy rule of that name, ``ADMIN_OR_PROJECT_MEMBER`` by
+            default, and a route whose handler the application registers.
         views: read-only sub-resources (``GET <path>/{id}/<view>``), shown to
             whoever may show the member (``get_<member>``).
         extra_rules: further policy rules a view checks: (name, view, check
@@ -172,7 +187,7 @@ class Resource:
     creatable: bool = True
     filter_aliases: tuple[tuple[str, str], ...] = ()
     extra_filters: tuple[tuple[str, Kind], ...] = ()
-    actions: tuple[str, ...] = ()
+    member_actions: tuple[Action, ...] = ()
     views: tuple[str, ...] = ()
     extra_rules: tuple[tuple[str, str, str, str], ...] = ()
 
@@ -180,6 +195,11 @@ class Resource:
         names = [f.name for f in self.fields]
         assert len(names) == len(set(names)), f"duplicate field in {self.member}"
         assert names[0] == "id", f"{self.member}: id must come first"
+
+    @cached_property
+    def actions(self) -> tuple[str, ...]:
+        """The names of the member actions."""
+        return tuple(action.name for action in self.member_actions)
 
     @cached_property
     def by_name(self) -> dict[str, Field]:

@@ -16,7 +16,10 @@ from vpnaas.spec.structured import Composite, ListOf, Sub
 
 __all__ = [
     "ACTIVE",
+    "AH_ESP",
     "DOWN",
+    "ENDPOINT_CIDR",
+    "ENDPOINT_SUBNET",
     "PEER_CONFIG_FORMATS",
     "PEER_CONFIG_VIEW",
     "PENDING_CREATE",
@@ -73,13 +76,18 @@ PFS_GROUPS = ("group2", "group5", *(f"group{n}" for n in range(14, 32)))
 LIFETIME_UNITS = ("seconds",)
 IKE_VERSIONS = ("v1", "v2")
 PHASE1_MODES = ("main", "aggressive")
-TRANSFORM_PROTOCOLS = ("esp", "ah", "ah-esp")
+#: a transform protocol the reference accepts on policies but refuses on connections
+AH_ESP = "ah-esp"
+TRANSFORM_PROTOCOLS = ("esp", "ah", AH_ESP)
 ENCAPSULATION_MODES = ("tunnel", "transport")
 DPD_ACTIONS = ("clear", "disabled", "hold", "restart", "restart-by-peer")
 INITIATORS = ("bi-directional", "response-only")
 AUTH_MODES = ("psk",)
 ROUTE_MODES = ("static",)
-ENDPOINT_TYPES = ("cidr", "network", "router", "subnet", "vlan")
+#: the endpoint group types connections use: peer CIDRs, local subnets
+ENDPOINT_CIDR = "cidr"
+ENDPOINT_SUBNET = "subnet"
+ENDPOINT_TYPES = (ENDPOINT_CIDR, "network", "router", ENDPOINT_SUBNET, "vlan")
 
 LIFETIME = Composite(
     keys=(

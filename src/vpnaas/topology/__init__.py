@@ -1,29 +1,37 @@
 """The Neutron core subset's behaviour: visibility, address allocation,
-router gateways and interfaces, and the protections VPN services need.
+router gateways and interfaces.
 
-:func:`topology_rules` and :func:`topology_hooks` are what the application
-registers; :mod:`vpnaas.topology.interfaces` adds the two router actions.
+:func:`topology_contribution` is what the application registers: the rules of
+the four core resources, the repository's filters and loaders, and the
+handlers of the router's member actions (:mod:`vpnaas.topology.interfaces`).
+What other resources protect in the topology comes in as
+:class:`vpnaas.hooks.Guards`.
 """
 
 from __future__ import annotations
 
 from vpnaas.db.repo import FilterHook, Hooks, Loader
-from vpnaas.rules import ResourceRules
+from vpnaas.hooks.compose import Contribution
+from vpnaas.topology.interfaces import interface_actions
 from vpnaas.topology.networks import NetworkRules, load_subnet_ids
 from vpnaas.topology.ports import PortRules, fixed_ips_filter
 from vpnaas.topology.routers import RouterRules, load_gateway_info
 from vpnaas.topology.subnets import SubnetRules, load_network_attributes, shared_filter
 
-__all__ = ["topology_hooks", "topology_rules"]
+__all__ = ["topology_contribution", "topology_hooks"]
 
 
-def topology_rules() -> dict[str, ResourceRules]:
-    return {
-        "network": NetworkRules(),
-        "subnet": SubnetRules(),
-        "router": RouterRules(),
-        "port": PortRules(),
-    }
+def topology_contribution() -> Contribution:
+    return Contribution(
+        rules={
+            "network": NetworkRules(),
+            "subnet": SubnetRules(),
+            "router": RouterRules(),
+            "port": PortRules(),
+        },
+        hooks=topology_hooks(),
+        actions=interface_actions(),
+    )
 
 
 def topology_hooks() -> Hooks:

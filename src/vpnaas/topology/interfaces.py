@@ -1,29 +1,25 @@
 """``add_router_interface`` and ``remove_router_interface``
-(``docs/api/routers.md`` §add-interface, §remove-interface), including the
-VPN protections of §vpn-protection."""
+(``docs/api/routers.md`` §add-interface, §remove-interface): the handlers of
+the router's member actions. The controller finds the router as the caller
+sees it, locks and authorizes it before a handler runs; the guards of
+§vpn-protection run before an interface goes."""
 
 from __future__ import annotations
 
 import ipaddress
 from typing import Any
 
-import falcon
 import sqlalchemy as sa
 
 from vpnaas import errors
-from vpnaas.api import http
-from vpnaas.api.controller import Controller
-from vpnaas.api.openapi import ActionShape
-from vpnaas.context import RequestContext
-from vpnaas.db.engine import retrying
-from vpnaas.rules import RuleEnv
+from vpnaas.hooks import ActionHandler, RuleEnv
 from vpnaas.spec.core import DEVICE_OWNER_INTERFACE
 from vpnaas.spec.kinds import canonical_uuid
 from vpnaas.topology import ports
-from vpnaas.topology.queries import interface_ports
+from vpnaas.topology.ports import interface_ports
 from vpnaas.topology.routers import bad_router
 
-__all__ = ["add_interface_routes", "interface_actions"]
+__all__ = ["add_interface", "interface_actions", "remove_interface"]
 
 
 def _ids(body: Any, *, allow_both: bool) -> tuple[str | None, str | None]:
@@ -52,44 +48,33 @@ def _answer(router_id: str, port: dict[str, Any], subnet_ids: list[str]) -> dict
     }
 
 
-def _router(controller: Controller, env: RuleEnv, router_id: str, action: str) -> dict[str, Any]:
-    controller.authz.check_scope(env.ctx, action)
-    router = env.lookup("router", router_id, lock=True)
-    controller.authorize_change(env.ctx, env.res("router"), [action], router, {})
-    return router
-
-
-def add_interface(
-    controller: Controller, ctx: RequestContext, router_id: str, body: Any
-) -> dict[str, Any]:
-    with controller.writing(ctx) as env:
-        router = _router(controller, env, router_id, "add_router_interface")
-        subnet_id, port_id = _ids(body, allow_both=False)
-        if port_id is not None:
-            port = env.lookup("port", port_id)
-            raise errors.PortInUse(
-                port_id=port_id, net_id=port["network_id"], device_id=port["device_id"]
-            )
-        assert subnet_id is not None
-        subnet = env.lookup("subnet", subnet_id)
-        _check_attachable(env, router, subnet)
-        existing = _ipv6_port_to_join(env, router["id"], subnet)
-        fixed = {"subnet_id": subnet["id"], "ip_address": subnet["gateway_ip"]}
-        ports.claim(env, subnet, subnet["gateway_ip"], subnet["network_id"])
-        if existing is not None:
-            env.repo.update(
-                env.res("port"), existing["id"], {"fixed_ips": [*existing["fixed_ips"], fixed]}
-            )
-            return _answer(router["id"], existing, [subnet["id"]])
-        port = ports.create_port(
-            env,
-            network_id=subnet["network_id"],
-            project_id=router["project_id"],
-            device_id=router["id"],
-            device_owner=DEVICE_OWNER_INTERFACE,
-            fixed_ips=[fixed],
+def add_interface(env: RuleEnv, router: dict[str, Any], body: Any) -> dict[str, Any]:
+    subnet_id, port_id = _ids(body, allow_both=False)
+    if port_id is not None:
+        port = env.lookup("port", port_id)
+        raise errors.PortInUse(
+            port_id=port_id, net_id=port["network_id"], device_id=port["device_id"]
         )
-        return _answer(router["id"], port, [subnet["id"]])
+    assert subnet_id is not None
+    subnet = env.lookup("subnet", subnet_id)
+    _check_attachable(env, router, subnet)
+    existing = _ipv6_port_to_join(env, router["id"], subnet)
+    fixed = {"subnet_id": subnet["id"], "ip_address": subnet["gateway_ip"]}
+    ports.claim(env, subnet, subnet["gateway_ip"], subnet["network_id"])
+    if existing is not None:
+        env.repo.update(
+            env.res("port"), existing["id"], {"fixed_ips": [*existing["fixed_ips"], fixed]}
+        )
+        return _answer(router["id"], existing, [subnet["id"]])
+    port = ports.create_port(
+        env,
+        network_id=subnet["network_id"],
+        project_id=router["project_id"],
+        device_id=router["id"],
+        device_owner=DEVICE_OWNER_INTERFACE,
+        fixed_ips=[fixed],
+    )
+    return _answer(router["id"], port, [subnet["id"]])
 
 
 def _check_attachable(env: RuleEnv, router: dict[str, Any], subnet: dict[str, Any]) -> None:
@@ -147,29 +132,25 @@ def _ipv6_port_to_join(
     return None
 
 
-def remove_interface(
-    controller: Controller, ctx: RequestContext, router_id: str, body: Any
-) -> dict[str, Any]:
-    with controller.writing(ctx) as env:
-        router = _router(controller, env, router_id, "remove_router_interface")
-        subnet_id, port_id = _ids(body, allow_both=True)
-        if port_id is not None:
-            return _remove_port(env, router, port_id, subnet_id)
-        assert subnet_id is not None
-        subnet = env.lookup("subnet", subnet_id)
-        attached = interface_ports(env, router["id"])
-        if any(p["network_id"] == subnet["network_id"] for p in attached):
-            refuse_if_vpn_uses(env, router["id"], subnet["id"])
-        for port in attached:
-            remaining = [ip for ip in port["fixed_ips"] if ip["subnet_id"] != subnet["id"]]
-            if len(remaining) == len(port["fixed_ips"]):
-                continue
-            if remaining:
-                env.repo.update(env.res("port"), port["id"], {"fixed_ips": remaining})
-            else:
-                env.repo.delete(env.res("port"), port["id"])
-            return _answer(router["id"], port, [subnet["id"]])
-        raise errors.RouterInterfaceNotFoundForSubnet(router_id=router["id"], subnet_id=subnet_id)
+def remove_interface(env: RuleEnv, router: dict[str, Any], body: Any) -> dict[str, Any]:
+    subnet_id, port_id = _ids(body, allow_both=True)
+    if port_id is not None:
+        return _remove_port(env, router, port_id, subnet_id)
+    assert subnet_id is not None
+    subnet = env.lookup("subnet", subnet_id)
+    attached = interface_ports(env, router["id"])
+    if any(p["network_id"] == subnet["network_id"] for p in attached):
+        env.guards.removing_interface(env, router["id"], subnet["id"])
+    for port in attached:
+        remaining = [ip for ip in port["fixed_ips"] if ip["subnet_id"] != subnet["id"]]
+        if len(remaining) == len(port["fixed_ips"]):
+            continue
+        if remaining:
+            env.repo.update(env.res("port"), port["id"], {"fixed_ips": remaining})
+        else:
+            env.repo.delete(env.res("port"), port["id"])
+        return _answer(router["id"], port, [subnet["id"]])
+    raise errors.RouterInterfaceNotFoundForSubnet(router_id=router["id"], subnet_id=subnet_id)
 
 
 def _remove_port(
@@ -182,88 +163,14 @@ def _remove_port(
     if subnet_id is not None and subnet_id not in subnet_ids:
         raise errors.SubnetMismatchForPort(port_id=port_id, subnet_id=subnet_id)
     for sid in subnet_ids:
-        refuse_if_vpn_uses(env, router["id"], sid)
+        env.guards.removing_interface(env, router["id"], sid)
     env.repo.delete(env.res("port"), port_id)
     return _answer(router["id"], port, subnet_ids)
 
 
-def refuse_if_vpn_uses(env: RuleEnv, router_id: str, subnet_id: str) -> None:
-    """A service's own subnet, or a subnet of a local endpoint group one of the
-    router's connections uses, keeps its interface (any project counts)."""
-    services = env.table("vpnservice")
-    service_res = env.res("vpnservice")
-    using = env.repo.ids(
-        service_res, services.c.router_id == router_id, services.c.subnet_id == subnet_id
-    )
-    if using:
-        raise errors.SubnetInUseByVPNService(subnet_id=subnet_id, vpnservice_id=using[0])
-    conns = env.table("ipsec_site_connection")
-    groups = env.table("endpoint_group")
-    endpoints = env.schema.children[("endpoint_group", "endpoints")]
-    row = env.repo.conn.execute(
-        sa.select(conns.c.id)
-        .join(services, services.c.id == conns.c.vpnservice_id)
-        .join(groups, groups.c.id == conns.c.local_ep_group_id)
-        .join(endpoints.table, endpoints.parent == groups.c.id)
-        .where(
-            services.c.router_id == router_id,
-            groups.c.type == "subnet",
-            endpoints.table.c.value == subnet_id,
-        )
-        .order_by(conns.c.id)
-        .limit(1)
-    ).first()
-    if row is not None:
-        raise errors.SubnetInUseByIPsecSiteConnection(subnet_id=subnet_id, id=row[0])
-
-
-class _Action:
-    def __init__(self, controller: Controller, limits: Any, action: Any) -> None:
-        self.controller = controller
-        self.limits = limits
-        self.action = action
-
-    def on_put(self, req: falcon.Request, resp: falcon.Response, obj_id: str) -> None:
-        ctx, body = http.context(req), http.json_body(req, self.limits.max_body)
-        http.send(resp, retrying(lambda: self.action(self.controller, ctx, obj_id, body)))
-
-
-def add_interface_routes(
-    app: falcon.App[falcon.Request, falcon.Response], controller: Controller, limits: Any
-) -> None:
-    app.add_route(
-        "/v2.0/routers/{obj_id}/add_router_interface", _Action(controller, limits, add_interface)
-    )
-    app.add_route(
-        "/v2.0/routers/{obj_id}/remove_router_interface",
-        _Action(controller, limits, remove_interface),
-    )
-
-
-def interface_actions() -> dict[str, ActionShape]:
-    """The two actions' bodies and answers, for the API's OpenAPI document."""
-    uuid = {"type": "string", "format": "uuid"}
-    body = {
-        "type": "object",
-        "description": "subnet_id or port_id (add: not both); other keys are ignored",
-        "properties": {"subnet_id": uuid, "port_id": uuid},
-        "minProperties": 1,
-    }
-    answer = {
-        "type": "object",
-        "properties": {
-            "id": uuid,
-            "project_id": {"type": "string"},
-            "port_id": uuid,
-            "network_id": uuid,
-            "subnet_id": {"type": ["string", "null"], "format": "uuid"},
-            "subnet_ids": {"type": "array", "items": uuid},
-        },
-        "required": ["id", "project_id", "port_id", "network_id", "subnet_id", "subnet_ids"],
-        "additionalProperties": False,
-    }
-    refs = {"subnet_id": "subnet", "port_id": "port"}
+def interface_actions() -> dict[tuple[str, str], ActionHandler]:
+    """The handlers of the router's two member actions."""
     return {
-        action: ActionShape(body=body, answer=answer, refs=refs)
-        for action in ("add_router_interface", "remove_router_interface")
+        ("router", "add_router_interface"): add_interface,
+        ("router", "remove_router_interface"): remove_interface,
     }

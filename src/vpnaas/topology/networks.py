@@ -11,14 +11,11 @@ from vpnaas import errors
 from vpnaas.context import RequestContext
 from vpnaas.db.repo import Clause, Repo
 from vpnaas.db.tables import Schema
-from vpnaas.rules import ResourceRules, RuleEnv
+from vpnaas.hooks import ResourceRules, RuleEnv
 from vpnaas.spec import Resource
-from vpnaas.spec.core import DEVICE_OWNER_GATEWAY
-from vpnaas.topology.queries import refuse_if_in_endpoint_group
+from vpnaas.spec.core import DEVICE_OWNER_GATEWAY, MIN_MTU
 
 __all__ = ["NetworkRules", "load_subnet_ids", "visible_networks"]
-
-MIN_MTU = {4: 68, 6: 1280}
 
 
 def visible_networks(ctx: RequestContext, schema: Schema) -> Clause:
@@ -77,7 +74,7 @@ class NetworkRules(ResourceRules):
             raise errors.NetworkInUse(net_id=current["id"], ports=",".join(port_ids))
         subnet_res = env.res("subnet")
         for subnet in self._subnets(env, current["id"]):
-            refuse_if_in_endpoint_group(env, subnet["id"])
+            env.guards.removing_subnet(env, subnet["id"])
             env.repo.delete(subnet_res, subnet["id"])
 
     @staticmethod

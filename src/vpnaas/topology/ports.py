@@ -19,11 +19,19 @@ from vpnaas import errors
 from vpnaas.context import RequestContext
 from vpnaas.db.repo import Clause
 from vpnaas.db.tables import Schema
-from vpnaas.rules import ResourceRules, RuleEnv
+from vpnaas.hooks import ResourceRules, RuleEnv
 from vpnaas.spec import Resource
+from vpnaas.spec.core import ACTIVE, DEVICE_OWNER_INTERFACE
 from vpnaas.topology import ipam
 
-__all__ = ["PortRules", "allocate", "create_port", "fixed_ips_filter", "used_addresses"]
+__all__ = [
+    "PortRules",
+    "allocate",
+    "create_port",
+    "fixed_ips_filter",
+    "interface_ports",
+    "used_addresses",
+]
 
 
 class PortRules(ResourceRules):
@@ -47,6 +55,15 @@ def fixed_ips_filter(schema: Schema, values: Sequence[Any]) -> Clause:
     if not matches:
         return sa.false()
     return ports.c.id.in_(sa.select(fixed.parent).where(sa.or_(*matches)))
+
+
+def interface_ports(env: RuleEnv, router_id: str) -> list[dict[str, Any]]:
+    """The router's interface ports, with their fixed IPs."""
+    res = env.res("port")
+    ports = env.table("port")
+    return env.repo.find(
+        res, ports.c.device_id == router_id, ports.c.device_owner == DEVICE_OWNER_INTERFACE
+    )
 
 
 def used_addresses(env: RuleEnv, subnet_id: str, exclude_port: str | None = None) -> set[str]:
@@ -108,7 +125,7 @@ def create_port(
         "network_id": network_id,
         "mac_address": _mac(env),
         "admin_state_up": True,
-        "status": "ACTIVE",
+        "status": ACTIVE,
         "device_id": device_id,
         "device_owner": device_owner,
         "fixed_ips": fixed_ips,

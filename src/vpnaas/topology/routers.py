@@ -11,12 +11,12 @@ import sqlalchemy as sa
 
 from vpnaas import errors
 from vpnaas.db.repo import Repo
-from vpnaas.rules import ResourceRules, RuleEnv
+from vpnaas.hooks import ResourceRules, RuleEnv
 from vpnaas.spec.core import DEVICE_OWNER_GATEWAY
 from vpnaas.topology import ports
-from vpnaas.topology.queries import interface_ports
+from vpnaas.topology.ports import interface_ports
 
-__all__ = ["RouterRules", "bad_router", "load_gateway_info", "refuse_if_vpn_on_router"]
+__all__ = ["RouterRules", "bad_router", "load_gateway_info"]
 
 GATEWAY = "external_gateway_info"
 
@@ -54,22 +54,6 @@ def load_gateway_info(repo: Repo, objs: list[dict[str, Any]]) -> None:
             obj[GATEWAY] = None
 
 
-def refuse_if_vpn_on_router(env: RuleEnv, router_id: str) -> None:
-    """``RouterInUse`` while VPN services the caller can see use the router."""
-    res = env.res("vpnservice")
-    table = env.table("vpnservice")
-    where = [table.c.router_id == router_id]
-    scope = env.scope_of(res).condition(table)
-    if scope is not None:
-        where.append(scope)
-    ids = env.repo.ids(res, *where)
-    if ids:
-        noun = "VPN services" if len(ids) > 1 else "VPN service"
-        raise errors.RouterInUse(
-            router_id=router_id, reason=f"is currently used by {noun} ({','.join(ids)})"
-        )
-
-
 def _gateway_port(env: RuleEnv, router_id: str) -> dict[str, Any] | None:
     table = env.table("port")
     found = env.repo.find(
@@ -100,7 +84,7 @@ class RouterRules(ResourceRules):
                 env.repo.update(env.res("port"), port["id"], {"fixed_ips": fixed})
             return
         if old_network is not None:
-            refuse_if_vpn_on_router(env, current["id"])
+            env.guards.removing_gateway(env, current["id"])
             port = _gateway_port(env, current["id"])
             if port is not None:
                 env.repo.delete(env.res("port"), port["id"])
@@ -118,7 +102,7 @@ class RouterRules(ResourceRules):
                 router_id=current["id"], reason=f"has ports still attached: {', '.join(attached)}"
             )
         if current["gw_network_id"] is not None:
-            refuse_if_vpn_on_router(env, current["id"])
+            env.guards.removing_gateway(env, current["id"])
         port = _gateway_port(env, current["id"])
         if port is not None:
             env.repo.delete(env.res("port"), port["id"])

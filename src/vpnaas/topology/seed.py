@@ -4,17 +4,34 @@
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
 
-from vpnaas.api.controller import Controller
 from vpnaas.context import ADMIN_ROLE, RequestContext
+from vpnaas.hooks import RuleEnv
 from vpnaas.settings import TopologySeed
+from vpnaas.spec import Catalog, Resource
 
-__all__ = ["seed_external_network"]
+__all__ = ["Creator", "seed_external_network"]
 
 LOG = logging.getLogger(__name__)
 
 
-def seed_external_network(controller: Controller, seed: TopologySeed) -> str | None:
+class Creator(Protocol):
+    """What seeding needs of the application (its controller): the catalog, a
+    read transaction, and a create run as the API runs it (body defaults,
+    policy, rules), so seeded objects are what a client would have made."""
+
+    catalog: Catalog
+
+    def reading(self, ctx: RequestContext) -> AbstractContextManager[RuleEnv]: ...
+
+    def create(
+        self, ctx: RequestContext, res: Resource, doc: Any, obj_id: str | None = None
+    ) -> dict[str, Any]: ...
+
+
+def seed_external_network(controller: Creator, seed: TopologySeed) -> str | None:
     """Create the external network and its subnets unless it exists; its id."""
     if not seed.enabled:
         return None

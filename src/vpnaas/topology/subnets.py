@@ -13,12 +13,11 @@ from vpnaas import errors
 from vpnaas.context import RequestContext
 from vpnaas.db.repo import Clause, Repo
 from vpnaas.db.tables import Schema
-from vpnaas.rules import ResourceRules, RuleEnv
+from vpnaas.hooks import ResourceRules, RuleEnv
 from vpnaas.spec import Resource
-from vpnaas.spec.core import DEVICE_OWNER_INTERFACE
+from vpnaas.spec.core import DEVICE_OWNER_INTERFACE, MIN_MTU
 from vpnaas.topology import ipam
-from vpnaas.topology.networks import MIN_MTU
-from vpnaas.topology.queries import refuse_if_in_endpoint_group
+from vpnaas.topology.networks import visible_networks
 
 __all__ = ["SubnetRules", "load_network_attributes", "shared_filter"]
 
@@ -59,13 +58,7 @@ class SubnetRules(ResourceRules):
     def visibility(self, ctx: RequestContext, schema: Schema, res: Resource) -> Clause | None:
         networks = schema.tables["network"]
         subnets = schema.tables["subnet"]
-        readable = sa.select(networks.c.id).where(
-            sa.or_(
-                networks.c.project_id == ctx.project_id,
-                networks.c.shared.is_(True),
-                networks.c.router_external.is_(True),
-            )
-        )
+        readable = sa.select(networks.c.id).where(visible_networks(ctx, schema))
         return sa.or_(subnets.c.project_id == ctx.project_id, subnets.c.network_id.in_(readable))
 
     def on_create(self, env: RuleEnv, obj: dict[str, Any]) -> None:
@@ -124,7 +117,7 @@ class SubnetRules(ResourceRules):
             )
 
     def on_delete(self, env: RuleEnv, current: dict[str, Any]) -> None:
-        refuse_if_in_endpoint_group(env, current["id"])
+        env.guards.removing_subnet(env, current["id"])
         fixed = env.schema.children[("port", "fixed_ips")]
         held = env.repo.conn.execute(
             sa.select(fixed.parent).where(fixed.table.c.subnet_id == current["id"]).limit(1)

@@ -23,7 +23,7 @@ from vpnaas.db.engine import retrying
 from vpnaas.db.revisions import marker
 from vpnaas.db.tables import Schema
 from vpnaas.drivers.strongswan.tunnels import iso_stamp, record_status
-from vpnaas.rules import RuleEnv
+from vpnaas.hooks import RuleEnv
 from vpnaas.spec.agents import TIMESTAMP_FORMAT
 from vpnaas.spec.vpn import ACTIVE, DOWN, ERROR
 

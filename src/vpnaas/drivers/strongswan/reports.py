@@ -21,7 +21,7 @@ from vpnaas import errors
 from vpnaas.drivers.strongswan import telemetry
 from vpnaas.drivers.strongswan.state import desired_state
 from vpnaas.drivers.strongswan.tunnels import iso_stamp, record_status, record_telemetry
-from vpnaas.rules import RuleEnv
+from vpnaas.hooks import RuleEnv
 from vpnaas.spec.agents import AGENT_BINARY, TIMESTAMP_FORMAT, agent_id
 from vpnaas.spec.kinds import Invalid
 from vpnaas.spec.vpn import ACTIVE, DOWN, ERROR, PENDING_STATUSES

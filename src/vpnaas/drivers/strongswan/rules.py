@@ -16,12 +16,12 @@ from typing import Any
 
 from vpnaas import errors
 from vpnaas.drivers.strongswan.state import load_rows, local_cidrs, peer_cidrs
-from vpnaas.rules import ResourceRules, RuleEnv
+from vpnaas.hooks import ResourceRules, RuleEnv
+from vpnaas.hooks.queries import ip_version
 from vpnaas.rules.ipsec_site_connection import ConnectionRules
 from vpnaas.rules.policies import PolicyRules
 from vpnaas.rules.vpnservice import VPNServiceRules
 from vpnaas.spec.vpn import PENDING_STATUSES, PENDING_UPDATE
-from vpnaas.topology.queries import ip_version
 
 __all__ = ["strongswan_rules"]
 

@@ -16,9 +16,10 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from vpnaas.rules import RuleEnv
+from vpnaas.hooks import RuleEnv
+from vpnaas.hooks.queries import ip_version
 from vpnaas.spec.core import DEVICE_OWNER_GATEWAY
-from vpnaas.topology.queries import ip_version
+from vpnaas.spec.vpn import ENDPOINT_SUBNET
 
 __all__ = [
     "WATCHED",
@@ -100,7 +101,9 @@ def load_rows(env: RuleEnv, routers: Iterable[str], extra: Iterable[dict[str, An
     group_ids = {c[k] for c in every for k in ("local_ep_group_id", "peer_ep_group_id") if c[k]}
     groups = _by_id(env, "endpoint_group", group_ids)
     subnet_ids = {s["subnet_id"] for s in services if s["subnet_id"]}
-    subnet_ids.update(e for g in groups.values() if g["type"] == "subnet" for e in g["endpoints"])
+    subnet_ids.update(
+        e for g in groups.values() if g["type"] == ENDPOINT_SUBNET for e in g["endpoints"]
+    )
     subnets = env.table("subnet")
     cidrs = env.repo.conn.execute(
         sa.select(subnets.c.id, subnets.c.cidr).where(subnets.c.id.in_(sorted(subnet_ids)))

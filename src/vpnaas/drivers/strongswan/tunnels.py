@@ -14,7 +14,7 @@ from typing import Any
 
 from vpnaas.db.tunnels import TUNNEL_MEMBER, load_tunnel, save_tunnel
 from vpnaas.drivers.strongswan import telemetry
-from vpnaas.rules import RuleEnv
+from vpnaas.hooks import RuleEnv
 
 __all__ = ["ISO_FORMAT", "iso_stamp", "record_status", "record_telemetry"]
 

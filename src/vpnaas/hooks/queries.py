@@ -1,5 +1,5 @@
-"""Questions about routers, ports and subnets that VPN rules and topology
-actions both ask."""
+"""Questions about the core topology (routers, ports, subnets) that the VPN
+rules ask of it; the answers come from the core tables alone."""
 
 from __future__ import annotations
 
@@ -8,18 +8,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from vpnaas import errors
-from vpnaas.rules import RuleEnv
-from vpnaas.spec.core import DEVICE_OWNER_GATEWAY, DEVICE_OWNER_INTERFACE
+from vpnaas.hooks import RuleEnv
+from vpnaas.spec.core import DEVICE_OWNER_GATEWAY
 
-__all__ = [
-    "gateway_ips",
-    "interface_ports",
-    "ip_version",
-    "refuse_if_in_endpoint_group",
-    "router_subnet_ids",
-    "subnet_on_router",
-]
+__all__ = ["gateway_ips", "ip_version", "subnet_on_router"]
 
 
 def _fixed_ips(env: RuleEnv) -> Any:
@@ -59,42 +51,8 @@ def subnet_on_router(env: RuleEnv, router_id: str, subnet_id: str) -> bool:
     return env.repo.conn.execute(stmt.limit(1)).first() is not None
 
 
-def interface_ports(env: RuleEnv, router_id: str) -> list[dict[str, Any]]:
-    """The router's interface ports, with their fixed IPs."""
-    res = env.res("port")
-    ports = env.table("port")
-    return env.repo.find(
-        res, ports.c.device_id == router_id, ports.c.device_owner == DEVICE_OWNER_INTERFACE
-    )
-
-
-def router_subnet_ids(env: RuleEnv, router_id: str) -> list[str]:
-    """Subnets the router has an interface address on."""
-    return [ip["subnet_id"] for port in interface_ports(env, router_id) for ip in port["fixed_ips"]]
-
-
 def ip_version(address_or_cidr: str) -> int:
     """4 or 6 for an address or a CIDR string."""
     if "/" in address_or_cidr:
         return ipaddress.ip_network(address_or_cidr, strict=False).version
     return ipaddress.ip_address(address_or_cidr).version
-
-
-def refuse_if_in_endpoint_group(env: RuleEnv, subnet_id: str) -> None:
-    """A subnet named by a ``subnet`` endpoint group cannot go
-    (``docs/api/subnets.md`` §delete: the reference reports the VPN
-    callback's failure as ``SubnetInUse``)."""
-    groups = env.table("endpoint_group")
-    endpoints = env.schema.children[("endpoint_group", "endpoints")]
-    row = env.repo.conn.execute(
-        sa.select(groups.c.id)
-        .join(endpoints.table, endpoints.parent == groups.c.id)
-        .where(groups.c.type == "subnet", endpoints.table.c.value == subnet_id)
-        .limit(1)
-    ).first()
-    if row is not None:
-        raise errors.SubnetInUse(
-            subnet_id=subnet_id,
-            reason=f'Callback vpnaas.endpoint_groups failed with "Subnet {subnet_id} is used '
-            f'by endpoint group {row[0]}"',
-        )
