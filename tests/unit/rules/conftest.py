@@ -38,7 +38,7 @@ from vpnaas.api import body
 from vpnaas.app import Application, create_app
 from vpnaas.context import RequestContext
 from vpnaas.db.tables import schema
-from vpnaas.rules import RuleEnv
+from vpnaas.hooks import RuleEnv
 from vpnaas.settings import Settings, TopologySeed
 from vpnaas.topology.seed import seed_external_network
 
