@@ -7,7 +7,7 @@ registers; :mod:`vpnaas.topology.interfaces` adds the two router actions.
 
 from __future__ import annotations
 
-from vpnaas.db.repo import FilterHook, Hooks, Loader
+from vpnaas.db.query import FilterHook, Hooks, Loader
 from vpnaas.rules import ResourceRules
 from vpnaas.topology.networks import NetworkRules, load_subnet_ids
 from vpnaas.topology.ports import PortRules, fixed_ips_filter

@@ -124,7 +124,7 @@ def _check_attachable(env: RuleEnv, router: dict[str, Any], subnet: dict[str, An
 def _router_subnets(env: RuleEnv, router: dict[str, Any]) -> list[dict[str, Any]]:
     """Subnets of the router's interfaces and of its gateway's network."""
     subnet_res = env.res("subnet")
-    subnets = env.table("subnet")
+    subnets = env.schema.table("subnet")
     ids = {
         ip["subnet_id"] for port in interface_ports(env, router["id"]) for ip in port["fixed_ips"]
     }
@@ -190,16 +190,16 @@ def _remove_port(
 def refuse_if_vpn_uses(env: RuleEnv, router_id: str, subnet_id: str) -> None:
     """A service's own subnet, or a subnet of a local endpoint group one of the
     router's connections uses, keeps its interface (any project counts)."""
-    services = env.table("vpnservice")
+    services = env.schema.table("vpnservice")
     service_res = env.res("vpnservice")
     using = env.repo.ids(
         service_res, services.c.router_id == router_id, services.c.subnet_id == subnet_id
     )
     if using:
         raise errors.SubnetInUseByVPNService(subnet_id=subnet_id, vpnservice_id=using[0])
-    conns = env.table("ipsec_site_connection")
-    groups = env.table("endpoint_group")
-    endpoints = env.schema.children[("endpoint_group", "endpoints")]
+    conns = env.schema.table("ipsec_site_connection")
+    groups = env.schema.table("endpoint_group")
+    endpoints = env.schema.child("endpoint_group", "endpoints")
     row = env.repo.conn.execute(
         sa.select(conns.c.id)
         .join(services, services.c.id == conns.c.vpnservice_id)

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from vpnaas import errors
 from vpnaas.context import RequestContext
-from vpnaas.db.repo import Clause
+from vpnaas.db.query import Clause
 from vpnaas.db.tables import Schema
 from vpnaas.rules import ResourceRules, RuleEnv
 from vpnaas.spec import Resource
@@ -28,8 +28,8 @@ __all__ = ["PortRules", "allocate", "create_port", "fixed_ips_filter", "used_add
 
 class PortRules(ResourceRules):
     def visibility(self, ctx: RequestContext, schema: Schema, res: Resource) -> Clause | None:
-        ports = schema.tables["port"]
-        networks = schema.tables["network"]
+        ports = schema.table("port")
+        networks = schema.table("network")
         own_networks = sa.select(networks.c.id).where(networks.c.project_id == ctx.project_id)
         return sa.or_(ports.c.project_id == ctx.project_id, ports.c.network_id.in_(own_networks))
 
@@ -37,8 +37,8 @@ class PortRules(ResourceRules):
 def fixed_ips_filter(schema: Schema, values: Sequence[Any]) -> Clause:
     """``?fixed_ips=subnet_id=<id>`` / ``?fixed_ips=ip_address=<ip>``: ports
     having such an address (repeated values: any of them)."""
-    fixed = schema.children[("port", "fixed_ips")]
-    ports = schema.tables["port"]
+    fixed = schema.child("port", "fixed_ips")
+    ports = schema.table("port")
     matches: list[Clause] = []
     for value in values:
         key, _, wanted = str(value).partition("=")
@@ -50,7 +50,7 @@ def fixed_ips_filter(schema: Schema, values: Sequence[Any]) -> Clause:
 
 
 def used_addresses(env: RuleEnv, subnet_id: str, exclude_port: str | None = None) -> set[str]:
-    fixed = env.schema.children[("port", "fixed_ips")]
+    fixed = env.schema.child("port", "fixed_ips")
     stmt = sa.select(fixed.table.c.ip_address).where(fixed.table.c.subnet_id == subnet_id)
     if exclude_port is not None:
         stmt = stmt.where(fixed.parent != exclude_port)
@@ -83,7 +83,7 @@ def claim(
 
 
 def _mac(env: RuleEnv) -> str:
-    ports = env.table("port")
+    ports = env.schema.table("port")
     while True:
         mac = "fa:16:3e:" + ":".join(f"{secrets.randbelow(256):02x}" for _ in range(3))
         if not env.repo.exists(env.res("port"), ports.c.mac_address == mac):

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from vpnaas import errors
+from vpnaas.db.statements import Statement
 from vpnaas.rules import RuleEnv
 from vpnaas.spec.core import DEVICE_OWNER_GATEWAY, DEVICE_OWNER_INTERFACE
 
@@ -23,15 +24,17 @@ __all__ = [
 
 
 def _fixed_ips(env: RuleEnv) -> Any:
-    return env.schema.child(env.res("port"), env.res("port").field("fixed_ips"))
+    return env.schema.child("port", "fixed_ips")
 
 
 def gateway_ips(env: RuleEnv, router_id: str) -> list[str]:
     """The fixed IPs of the router's gateway port, in stored order."""
-    ports = env.table("port")
+    ports = env.schema.table("port")
     fixed = _fixed_ips(env)
     stmt = env.repo.prepared(
-        ("gateway_ips",),
+        Statement.QUERY,
+        "gateway_ips",
+        (),
         lambda: (
             sa.select(fixed.table.c.ip_address)
             .join(ports, ports.c.id == fixed.parent)
@@ -49,7 +52,7 @@ def subnet_on_router(env: RuleEnv, router_id: str, subnet_id: str) -> bool:
     """Whether a port the caller may see, with ``device_id`` the router, has an
     address on the subnet (``docs/api/vpn-services.md`` §create)."""
     port_res = env.res("port")
-    ports = env.table("port")
+    ports = env.schema.table("port")
     fixed = _fixed_ips(env)
     where = [ports.c.device_id == router_id, fixed.table.c.subnet_id == subnet_id]
     clause = env.scope_of(port_res).condition(ports)
@@ -62,7 +65,7 @@ def subnet_on_router(env: RuleEnv, router_id: str, subnet_id: str) -> bool:
 def interface_ports(env: RuleEnv, router_id: str) -> list[dict[str, Any]]:
     """The router's interface ports, with their fixed IPs."""
     res = env.res("port")
-    ports = env.table("port")
+    ports = env.schema.table("port")
     return env.repo.find(
         res, ports.c.device_id == router_id, ports.c.device_owner == DEVICE_OWNER_INTERFACE
     )
@@ -84,8 +87,8 @@ def refuse_if_in_endpoint_group(env: RuleEnv, subnet_id: str) -> None:
     """A subnet named by a ``subnet`` endpoint group cannot go
     (``docs/api/subnets.md`` §delete: the reference reports the VPN
     callback's failure as ``SubnetInUse``)."""
-    groups = env.table("endpoint_group")
-    endpoints = env.schema.children[("endpoint_group", "endpoints")]
+    groups = env.schema.table("endpoint_group")
+    endpoints = env.schema.child("endpoint_group", "endpoints")
     row = env.repo.conn.execute(
         sa.select(groups.c.id)
         .join(endpoints.table, endpoints.parent == groups.c.id)
