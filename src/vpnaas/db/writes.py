@@ -10,18 +10,15 @@ just before the commit (:mod:`vpnaas.db.revisions`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
-from vpnaas.db.query import Hooks
 from vpnaas.db.reads import Reader
 from vpnaas.db.revisions import bump, revisions_of, revisions_query
-from vpnaas.db.secrets import Sealer
 from vpnaas.db.statements import Statement
-from vpnaas.db.tables import ChildTable, Schema
+from vpnaas.db.tables import ChildTable
 from vpnaas.spec import Field, Resource
 from vpnaas.spec.structured import ListOf
 
@@ -31,17 +28,10 @@ __all__ = ["Writer"]
 class Writer(Reader):
     """Inserts, updates and deletes over one connection (one transaction)."""
 
-    def __init__(
-        self,
-        conn: Connection,
-        schema: Schema,
-        hooks: Hooks | None = None,
-        *,
-        sealer: Sealer | None = None,
-    ) -> None:
-        super().__init__(conn, schema, hooks, sealer=sealer)
-        #: the resources this transaction wrote
-        self.touched: set[str] = set()
+    @cached_property
+    def touched(self) -> set[str]:
+        """The resources this transaction wrote."""
+        return set()
 
     def insert(self, res: Resource, obj: Mapping[str, Any]) -> None:
         """Store a new object (``obj`` carries every stored attribute)."""
