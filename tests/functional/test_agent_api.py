@@ -222,7 +222,7 @@ def test_an_error_report_keeps_its_reason_and_errs_the_service(world: World) -> 
 
 
 def _reason(world: World, conn_id: str) -> str | None:
-    table = schema().tables["ipsec_site_connection"]
+    table = schema().table("ipsec_site_connection")
     with world.agent_app.db.read() as db:
         reason = db.scalar(sa.select(table.c.status_reason).where(table.c.id == conn_id))
     return None if reason is None else str(reason)
@@ -242,7 +242,7 @@ def test_a_silent_agent_is_dead_and_its_connections_down(world: World) -> None:
     conn = world.connection_doc()
     world.report({"id": conn["id"], "revision": conn["revision"], "status": "ACTIVE"})
     assert world.agent_app.api.sweep() == []
-    agents = schema().tables["agent"]
+    agents = schema().table("agent")
     with world.agent_app.db.write() as db:
         db.execute(sa.update(agents).values(heartbeat_timestamp="2000-01-01 00:00:00"))
     other_server = create_agent_app(

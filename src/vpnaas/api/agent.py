@@ -25,7 +25,8 @@ from vpnaas import errors
 from vpnaas.api import http
 from vpnaas.context import RequestContext
 from vpnaas.db.engine import Database, retrying
-from vpnaas.db.repo import Hooks, Repo, Scope
+from vpnaas.db.query import Hooks, Scope
+from vpnaas.db.repo import Repo
 from vpnaas.db.revisions import revisions_of, revisions_query
 from vpnaas.db.tables import Schema
 from vpnaas.drivers.strongswan import liveness, reports

@@ -20,7 +20,8 @@ from vpnaas.api import body, query, reads, render
 from vpnaas.api.cache import ResponseCache
 from vpnaas.context import RequestContext
 from vpnaas.db.engine import Database
-from vpnaas.db.repo import Hooks, Repo, Scope
+from vpnaas.db.query import Hooks, Scope
+from vpnaas.db.repo import Repo
 from vpnaas.db.revisions import revisions_of, revisions_query
 from vpnaas.db.secrets import Sealer
 from vpnaas.db.tables import Schema

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from vpnaas import errors
-from vpnaas.db.repo import ListQuery
+from vpnaas.db.query import ListQuery
 from vpnaas.spec import Resource
 from vpnaas.spec.kinds import INT_MAX, Kind, Unconvertible
 

@@ -4,7 +4,7 @@ it reads, derived from the code that reads them.
 A list or show of ``member`` reads the member's own table, whatever its
 visibility rule's SQL condition reads (found in the condition itself), and
 whatever the filters and loaders registered for it declare they read
-(:class:`vpnaas.db.repo.Hooks`). Reading another resource may mean reading
+(:class:`vpnaas.db.query.Hooks`). Reading another resource may mean reading
 what that one's answers read, so the set is closed over those declarations.
 A cached answer is valid while the write counters of this set are unchanged
 (:mod:`vpnaas.api.cache`); ``tests/functional/test_cache_coherence.py``
@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from vpnaas.context import RequestContext
-from vpnaas.db.repo import Hooks
+from vpnaas.db.query import Hooks
 from vpnaas.db.tables import Schema
 from vpnaas.hooks import ResourceRules
 from vpnaas.spec import Catalog, Resource

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,17 +14,18 @@ from vpnaas.spec.resource import OWNER, OWNER_ALIAS
 __all__ = ["item", "links"]
 
 
-_PAIRS: dict[tuple[int, tuple[str, ...] | None], tuple[Resource, tuple[tuple[str, str], ...]]] = {}
+#: key lists kept: one per set of ``fields=`` asked for (any a client sends)
+PAIRS_KEPT = 1024
 
 
 def _pairs(res: Resource, fields: Sequence[str] | None) -> tuple[tuple[str, str], ...]:
     """(wire name, attribute it is read from) for each key a response has."""
-    key = (id(res), None if fields is None else tuple(fields))
-    found = _PAIRS.get(key)
-    if found is None or found[0] is not res:
-        names = res.visible if fields is None else fields
-        found = _PAIRS[key] = (res, tuple((n, OWNER if n == OWNER_ALIAS else n) for n in names))
-    return found[1]
+    return _pairs_of(res.visible if fields is None else tuple(fields))
+
+
+@lru_cache(maxsize=PAIRS_KEPT)
+def _pairs_of(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((n, OWNER if n == OWNER_ALIAS else n) for n in names)
 
 
 def item(

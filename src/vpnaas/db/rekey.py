@@ -40,7 +40,9 @@ def check_keys(conn: Connection, schema: Schema, cat: Catalog, sealer: Sealer) -
         token = schema.field_columns(res, fld)[1]
         for (sealed,) in conn.execute(sa.select(token).where(token.is_not(None))):
             sealer.unseal(str(sealed))
-        count = sa.select(sa.func.count()).select_from(schema.table(res)).where(token.is_(None))
+        count = (
+            sa.select(sa.func.count()).select_from(schema.table(res.member)).where(token.is_(None))
+        )
         clear_rows += conn.scalar(count) or 0
     return clear_rows
 
@@ -57,7 +59,7 @@ def rotate(conn: Connection, schema: Schema, cat: Catalog, sealer: Sealer) -> in
         raise SecretKeyError("rotate-key needs [vpnaas] secret_key or secret_key_file")
     written = 0
     for res, fld in _secrets(cat):
-        table = schema.table(res)
+        table = schema.table(res.member)
         cols = schema.field_columns(res, fld)
         rows = conn.execute(sa.select(table.c.id, *cols)).all()
         new_rows = [(row[0], sealer.seal(_value(sealer, row[1:]))) for row in rows]

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from vpnaas.db.statements import Statement
 from vpnaas.db.tables import Schema
 
 __all__ = ["bump", "marker", "revisions_of", "revisions_query"]
@@ -26,9 +27,8 @@ def marker(paramstyle: str) -> str:
 
 def bump(conn: Connection, schema: Schema, members: Sequence[str]) -> None:
     """Add one to the write counter of each of ``members`` (an upsert)."""
-    stmt = schema.statements.get(("bump", conn.dialect.name))
-    if stmt is None:
-        stmt = schema.statements[("bump", conn.dialect.name)] = _upsert(conn.dialect.name, schema)
+    dialect = conn.dialect.name
+    stmt = schema.statements.get(Statement.BUMP, dialect, (), lambda: _upsert(dialect, schema))
     for member in members:
         conn.execute(stmt, {"member": member})
 
@@ -61,14 +61,13 @@ def revisions_query(
     """Plain SQL reading the write counters of ``members`` (it runs before
     every cached list, so it skips statement building; built once per set)."""
     wanted = tuple(sorted(set(members)))
-    key = ("revisions", paramstyle, wanted)
-    sql: str | None = schema.statements.get(key)
-    if sql is None:
+
+    def build() -> str:
         marks = ", ".join([marker(paramstyle)] * len(wanted))
         table = schema.revisions.name
-        sql = f"SELECT resource, number FROM {table} WHERE resource IN ({marks})"  # noqa: S608
-        schema.statements[key] = sql
-    return sql, wanted
+        return f"SELECT resource, number FROM {table} WHERE resource IN ({marks})"  # noqa: S608
+
+    return schema.statements.get(Statement.REVISIONS, paramstyle, wanted, build), wanted
 
 
 def revisions_of(

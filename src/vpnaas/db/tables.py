@@ -19,12 +19,13 @@ from sqlalchemy.sql.util import find_tables
 
 from vpnaas.db.secrets import DIGEST_LENGTH, sealed_length
 from vpnaas.db.sessions import sessions_table
+from vpnaas.db.statements import StatementCache
 from vpnaas.db.tunnels import tunnels_table
 from vpnaas.spec import Catalog, Field, Resource, catalog
 from vpnaas.spec.kinds import Column, Str
 from vpnaas.spec.structured import ListOf, Record
 
-__all__ = ["NAMING_CONVENTION", "Schema", "column_name", "schema"]
+__all__ = ["NAMING_CONVENTION", "ChildTable", "Schema", "column_name", "schema"]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_name)s",
@@ -76,20 +77,22 @@ class ChildTable:
     parent: sa.Column[str]
     position: sa.Column[int]
     values: tuple[sa.Column[object], ...]
-    record: Record | None
 
 
 class Schema:
-    """The metadata, and for each resource its table and child tables."""
+    """The metadata, and for each resource its table and child tables.
+
+    Reach a resource's table with :meth:`table` and a list attribute's with
+    :meth:`child`, both by name; nothing else hands them out.
+    """
 
     def __init__(self, cat: Catalog) -> None:
         self.metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
-        self.tables: dict[str, sa.Table] = {}
-        self.columns: dict[tuple[str, str], tuple[sa.Column[object], ...]] = {}
-        self.children: dict[tuple[str, str], ChildTable] = {}
-        #: read plans and prepared statements of the repository
-        self.plans: dict[tuple[str, tuple[str, ...]], Any] = {}
-        self.statements: dict[tuple[Any, ...], Any] = {}
+        self._tables: dict[str, sa.Table] = {}
+        self._columns: dict[tuple[str, str], tuple[sa.Column[object], ...]] = {}
+        self._children: dict[tuple[str, str], ChildTable] = {}
+        #: statements built once and reused (:mod:`vpnaas.db.statements`)
+        self.statements = StatementCache()
         self._by_member = {r.member: r for r in cat.resources}
         for resource in cat.resources:
             self._add(resource)
@@ -106,19 +109,25 @@ class Schema:
         #: the data plane's telemetry per connection (:mod:`vpnaas.db.tunnels`)
         self.tunnels = tunnels_table(self.metadata, **TABLE_OPTIONS)
 
-    def table(self, resource: Resource) -> sa.Table:
-        return self.tables[resource.member]
+    def table(self, member: str) -> sa.Table:
+        """The table of resource ``member`` (``"port"``)."""
+        return self._tables[member]
+
+    def child(self, member: str, field: str) -> ChildTable:
+        """Where the items of list attribute ``field`` of ``member`` live."""
+        return self._children[(member, field)]
+
+    def resource(self, member: str) -> Resource:
+        """The resource ``member`` this schema was built from."""
+        return self._by_member[member]
 
     def field_columns(self, resource: Resource, field: Field) -> tuple[sa.Column[object], ...]:
-        return self.columns[(resource.member, field.name)]
-
-    def child(self, resource: Resource, field: Field) -> ChildTable:
-        return self.children[(resource.member, field.name)]
+        return self._columns[(resource.member, field.name)]
 
     def members_read_by(self, clause: sa.ClauseElement) -> set[str]:
         """The resources whose tables or child tables ``clause`` reads."""
-        owners = {table.name: member for member, table in self.tables.items()}
-        owners.update({child.table.name: member for (member, _), child in self.children.items()})
+        owners = {table.name: member for member, table in self._tables.items()}
+        owners.update({child.table.name: member for (member, _), child in self._children.items()})
         found = find_tables(clause, check_columns=True)
         return {owners[table.name] for table in found if table.name in owners}
 
@@ -130,18 +139,18 @@ class Schema:
         indexes: list[sa.Index] = []
         for field in resource.stored:
             field_cols = [self._column(field, col) for col in _field_columns(field)]
-            self.columns[(resource.member, field.name)] = tuple(field_cols)
+            self._columns[(resource.member, field.name)] = tuple(field_cols)
             cols.extend(field_cols)
         table = sa.Table(resource.collection, self.metadata, *cols, **TABLE_OPTIONS)
         for field in resource.stored:
             if field.name == "id":
                 continue
-            first = self.columns[(resource.member, field.name)][0]
+            first = self._columns[(resource.member, field.name)][0]
             if field.sort or field.index or field.ref:
                 indexes.append(sa.Index(None, first, table.c.id))
         for index in indexes:
             table.append_constraint(index)
-        self.tables[resource.member] = table
+        self._tables[resource.member] = table
         for field in resource.child_tables:
             self._add_child(resource, field)
 
@@ -161,7 +170,7 @@ class Schema:
     def _add_child(self, resource: Resource, field: Field) -> None:
         kind = field.kind
         assert isinstance(kind, ListOf)
-        parent_table = self.tables[resource.member]
+        parent_table = self._tables[resource.member]
         record = kind.item if isinstance(kind.item, Record) else None
         value_cols: list[sa.Column[object]] = []
         for col in kind.item.columns():
@@ -192,12 +201,8 @@ class Schema:
             table.append_constraint(
                 sa.UniqueConstraint(*(table.c[name] for name in kind.unique_across))
             )
-        self.children[(resource.member, field.name)] = ChildTable(
-            table=table,
-            parent=parent,
-            position=position,
-            values=tuple(value_cols),
-            record=record,
+        self._children[(resource.member, field.name)] = ChildTable(
+            table=table, parent=parent, position=position, values=tuple(value_cols)
         )
 
 

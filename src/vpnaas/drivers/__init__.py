@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from vpnaas.db.engine import Database, retrying
 from vpnaas.db.revisions import bump
+from vpnaas.db.statements import Statement
 from vpnaas.db.tables import Schema
 from vpnaas.spec import Catalog, Resource
 from vpnaas.spec.vpn import DOWN, PENDING_STATUSES
@@ -34,10 +35,9 @@ class StatusWriter:
     def set(self, member: str, obj_id: str, status: str, *, only_pending: bool = False) -> None:
         """Set ``status`` (only over a pending one with ``only_pending``), in a
         transaction of its own that counts as a write of ``member``."""
-        key = ("set-status", member, only_pending)
-        stmt = self.schema.statements.get(key)
-        if stmt is None:
-            table = self.schema.table(self.catalog[member])
+
+        def build() -> Any:
+            table = self.schema.table(member)
             stmt = (
                 sa.update(table)
                 .where(table.c.id == sa.bindparam("obj_id"))
@@ -45,7 +45,9 @@ class StatusWriter:
             )
             if only_pending:
                 stmt = stmt.where(table.c.status.in_(sorted(PENDING_STATUSES)))
-            self.schema.statements[key] = stmt
+            return stmt
+
+        stmt = self.schema.statements.get(Statement.SET_STATUS, member, (only_pending,), build)
         params = {"obj_id": obj_id, "new_status": status}
 
         def write() -> None:

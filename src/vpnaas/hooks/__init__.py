@@ -23,11 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
-
 from vpnaas import errors
 from vpnaas.context import RequestContext
-from vpnaas.db.repo import Clause, Repo, Scope
+from vpnaas.db.query import Clause, Scope
+from vpnaas.db.repo import Repo
 from vpnaas.db.tables import Schema
 from vpnaas.spec import Catalog, Resource
 
@@ -99,9 +98,6 @@ class RuleEnv:
 
     def res(self, member: str) -> Resource:
         return self.catalog[member]
-
-    def table(self, member: str) -> sa.Table:
-        return self.schema.table(self.res(member))
 
     def find(self, member: str, obj_id: Any, *, lock: bool = False) -> dict[str, Any] | None:
         """The object ``obj_id`` as the caller may see it, or None."""

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 
 from vpnaas.context import RequestContext
-from vpnaas.db.repo import Clause, Hooks
+from vpnaas.db.query import Clause, Hooks
 from vpnaas.db.tables import Schema
 from vpnaas.hooks import ActionHandler, Guards, ResourceRules, RuleEnv
 from vpnaas.spec import Resource

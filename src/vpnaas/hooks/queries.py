@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from vpnaas.db.statements import Statement
 from vpnaas.hooks import RuleEnv
 from vpnaas.spec.core import DEVICE_OWNER_GATEWAY
 
@@ -15,15 +16,17 @@ __all__ = ["gateway_ips", "ip_version", "subnet_on_router"]
 
 
 def _fixed_ips(env: RuleEnv) -> Any:
-    return env.schema.child(env.res("port"), env.res("port").field("fixed_ips"))
+    return env.schema.child("port", "fixed_ips")
 
 
 def gateway_ips(env: RuleEnv, router_id: str) -> list[str]:
     """The fixed IPs of the router's gateway port, in stored order."""
-    ports = env.table("port")
+    ports = env.schema.table("port")
     fixed = _fixed_ips(env)
     stmt = env.repo.prepared(
-        ("gateway_ips",),
+        Statement.QUERY,
+        "gateway_ips",
+        (),
         lambda: (
             sa.select(fixed.table.c.ip_address)
             .join(ports, ports.c.id == fixed.parent)
@@ -41,7 +44,7 @@ def subnet_on_router(env: RuleEnv, router_id: str, subnet_id: str) -> bool:
     """Whether a port the caller may see, with ``device_id`` the router, has an
     address on the subnet (``docs/api/vpn-services.md`` §create)."""
     port_res = env.res("port")
-    ports = env.table("port")
+    ports = env.schema.table("port")
     fixed = _fixed_ips(env)
     where = [ports.c.device_id == router_id, fixed.table.c.subnet_id == subnet_id]
     clause = env.scope_of(port_res).condition(ports)

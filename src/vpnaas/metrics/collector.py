@@ -39,8 +39,8 @@ class DatabaseCollector(Collector):
 
     def __init__(self, db: Database, schema: Schema) -> None:
         self.db = db
-        self.conns = schema.tables["ipsec_site_connection"]
-        self.agents = schema.tables["agent"]
+        self.conns = schema.table("ipsec_site_connection")
+        self.agents = schema.table("agent")
         self.tunnels = schema.tunnels
 
     def collect(self) -> Iterator[Any]:

@@ -30,8 +30,8 @@ def refuse_if_in_endpoint_group(env: RuleEnv, subnet_id: str) -> None:
     """A subnet named by a ``subnet`` endpoint group cannot go
     (``docs/api/subnets.md`` §delete: the reference reports the VPN
     callback's failure as ``SubnetInUse``)."""
-    groups = env.table("endpoint_group")
-    endpoints = env.schema.children[("endpoint_group", "endpoints")]
+    groups = env.schema.table("endpoint_group")
+    endpoints = env.schema.child("endpoint_group", "endpoints")
     row = env.repo.conn.execute(
         sa.select(groups.c.id)
         .join(endpoints.table, endpoints.parent == groups.c.id)
@@ -49,7 +49,7 @@ def refuse_if_in_endpoint_group(env: RuleEnv, subnet_id: str) -> None:
 def refuse_if_vpn_on_router(env: RuleEnv, router_id: str) -> None:
     """``RouterInUse`` while VPN services the caller can see use the router."""
     res = env.res("vpnservice")
-    table = env.table("vpnservice")
+    table = env.schema.table("vpnservice")
     where = [table.c.router_id == router_id]
     scope = env.scope_of(res).condition(table)
     if scope is not None:
@@ -65,16 +65,16 @@ def refuse_if_vpn_on_router(env: RuleEnv, router_id: str) -> None:
 def refuse_if_vpn_uses(env: RuleEnv, router_id: str, subnet_id: str) -> None:
     """A service's own subnet, or a subnet of a local endpoint group one of the
     router's connections uses, keeps its interface (any project counts)."""
-    services = env.table("vpnservice")
+    services = env.schema.table("vpnservice")
     service_res = env.res("vpnservice")
     using = env.repo.ids(
         service_res, services.c.router_id == router_id, services.c.subnet_id == subnet_id
     )
     if using:
         raise errors.SubnetInUseByVPNService(subnet_id=subnet_id, vpnservice_id=using[0])
-    conns = env.table("ipsec_site_connection")
-    groups = env.table("endpoint_group")
-    endpoints = env.schema.children[("endpoint_group", "endpoints")]
+    conns = env.schema.table("ipsec_site_connection")
+    groups = env.schema.table("endpoint_group")
+    endpoints = env.schema.child("endpoint_group", "endpoints")
     row = env.repo.conn.execute(
         sa.select(conns.c.id)
         .join(services, services.c.id == conns.c.vpnservice_id)

@@ -67,7 +67,9 @@ class Field:
         visible: returned in responses (``is_visible``).
         filter: usable as a list filter (``is_filter``); ``None`` follows the kind.
         sort: usable as ``sort_key`` (``is_sort_key``).
-        secret: never logged (the ``psk``).
+        secret: the ``psk``: sealed at rest when keys are configured and
+            found by its digest (:mod:`vpnaas.db.secrets`), its value never
+            echoed in an error message nor written to the access log.
         stored: kept in a column of the resource's table; ``False`` for values
             computed from other tables.
         enforce_policy: extra policy rules for writes of this attribute

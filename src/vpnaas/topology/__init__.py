@@ -10,7 +10,7 @@ What other resources protect in the topology comes in as
 
 from __future__ import annotations
 
-from vpnaas.db.repo import FilterHook, Hooks, Loader
+from vpnaas.db.query import FilterHook, Hooks, Loader
 from vpnaas.hooks.compose import Contribution
 from vpnaas.topology.interfaces import interface_actions
 from vpnaas.topology.networks import NetworkRules, load_subnet_ids

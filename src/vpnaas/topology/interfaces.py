@@ -109,7 +109,7 @@ def _check_attachable(env: RuleEnv, router: dict[str, Any], subnet: dict[str, An
 def _router_subnets(env: RuleEnv, router: dict[str, Any]) -> list[dict[str, Any]]:
     """Subnets of the router's interfaces and of its gateway's network."""
     subnet_res = env.res("subnet")
-    subnets = env.table("subnet")
+    subnets = env.schema.table("subnet")
     ids = {
         ip["subnet_id"] for port in interface_ports(env, router["id"]) for ip in port["fixed_ips"]
     }

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 
 from vpnaas import errors
 from vpnaas.context import RequestContext
-from vpnaas.db.repo import Clause, Repo
+from vpnaas.db.query import Clause
+from vpnaas.db.repo import Repo
 from vpnaas.db.tables import Schema
 from vpnaas.hooks import ResourceRules, RuleEnv
 from vpnaas.spec import Resource
@@ -20,7 +21,7 @@ __all__ = ["NetworkRules", "load_subnet_ids", "visible_networks"]
 
 def visible_networks(ctx: RequestContext, schema: Schema) -> Clause:
     """Networks of the caller's project, shared ones and external ones."""
-    networks = schema.tables["network"]
+    networks = schema.table("network")
     return sa.or_(
         networks.c.project_id == ctx.project_id,
         networks.c.shared.is_(True),
@@ -30,7 +31,7 @@ def visible_networks(ctx: RequestContext, schema: Schema) -> Clause:
 
 def load_subnet_ids(repo: Repo, objs: list[dict[str, Any]]) -> None:
     """Fill each network's ``subnets`` (ids, in id order)."""
-    subnets = repo.schema.tables["subnet"]
+    subnets = repo.schema.table("subnet")
     by_id = {obj["id"]: obj for obj in objs}
     for obj in objs:
         obj["subnets"] = []
@@ -59,7 +60,7 @@ class NetworkRules(ResourceRules):
                         net_id=current["id"], subnet_id=subnet["id"]
                     )
         if current["router:external"] and changes.get("router:external") is False:
-            ports = env.table("port")
+            ports = env.schema.table("port")
             if env.repo.exists(
                 env.res("port"),
                 ports.c.network_id == current["id"],
@@ -68,7 +69,7 @@ class NetworkRules(ResourceRules):
                 raise errors.ExternalNetworkInUse(net_id=current["id"])
 
     def on_delete(self, env: RuleEnv, current: dict[str, Any]) -> None:
-        ports = env.table("port")
+        ports = env.schema.table("port")
         port_ids = env.repo.ids(env.res("port"), ports.c.network_id == current["id"])
         if port_ids:
             raise errors.NetworkInUse(net_id=current["id"], ports=",".join(port_ids))
@@ -79,7 +80,7 @@ class NetworkRules(ResourceRules):
 
     @staticmethod
     def _subnets(env: RuleEnv, network_id: str) -> list[dict[str, Any]]:
-        subnets = env.table("subnet")
+        subnets = env.schema.table("subnet")
         return env.repo.find(env.res("subnet"), subnets.c.network_id == network_id)
 
     @staticmethod

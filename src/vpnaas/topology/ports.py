@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from vpnaas import errors
 from vpnaas.context import RequestContext
-from vpnaas.db.repo import Clause
+from vpnaas.db.query import Clause
 from vpnaas.db.tables import Schema
 from vpnaas.hooks import ResourceRules, RuleEnv
 from vpnaas.spec import Resource
@@ -36,8 +36,8 @@ __all__ = [
 
 class PortRules(ResourceRules):
     def visibility(self, ctx: RequestContext, schema: Schema, res: Resource) -> Clause | None:
-        ports = schema.tables["port"]
-        networks = schema.tables["network"]
+        ports = schema.table("port")
+        networks = schema.table("network")
         own_networks = sa.select(networks.c.id).where(networks.c.project_id == ctx.project_id)
         return sa.or_(ports.c.project_id == ctx.project_id, ports.c.network_id.in_(own_networks))
 
@@ -45,8 +45,8 @@ class PortRules(ResourceRules):
 def fixed_ips_filter(schema: Schema, values: Sequence[Any]) -> Clause:
     """``?fixed_ips=subnet_id=<id>`` / ``?fixed_ips=ip_address=<ip>``: ports
     having such an address (repeated values: any of them)."""
-    fixed = schema.children[("port", "fixed_ips")]
-    ports = schema.tables["port"]
+    fixed = schema.child("port", "fixed_ips")
+    ports = schema.table("port")
     matches: list[Clause] = []
     for value in values:
         key, _, wanted = str(value).partition("=")
@@ -60,14 +60,14 @@ def fixed_ips_filter(schema: Schema, values: Sequence[Any]) -> Clause:
 def interface_ports(env: RuleEnv, router_id: str) -> list[dict[str, Any]]:
     """The router's interface ports, with their fixed IPs."""
     res = env.res("port")
-    ports = env.table("port")
+    ports = env.schema.table("port")
     return env.repo.find(
         res, ports.c.device_id == router_id, ports.c.device_owner == DEVICE_OWNER_INTERFACE
     )
 
 
 def used_addresses(env: RuleEnv, subnet_id: str, exclude_port: str | None = None) -> set[str]:
-    fixed = env.schema.children[("port", "fixed_ips")]
+    fixed = env.schema.child("port", "fixed_ips")
     stmt = sa.select(fixed.table.c.ip_address).where(fixed.table.c.subnet_id == subnet_id)
     if exclude_port is not None:
         stmt = stmt.where(fixed.parent != exclude_port)
@@ -100,7 +100,7 @@ def claim(
 
 
 def _mac(env: RuleEnv) -> str:
-    ports = env.table("port")
+    ports = env.schema.table("port")
     while True:
         mac = "fa:16:3e:" + ":".join(f"{secrets.randbelow(256):02x}" for _ in range(3))
         if not env.repo.exists(env.res("port"), ports.c.mac_address == mac):

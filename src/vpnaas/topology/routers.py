@@ -28,8 +28,8 @@ def bad_router(msg: str) -> errors.BadRequest:
 def load_gateway_info(repo: Repo, objs: list[dict[str, Any]]) -> None:
     """``external_gateway_info`` from the stored network, SNAT flag and the
     gateway port's addresses (``null`` without a gateway)."""
-    port_table = repo.schema.tables["port"]
-    fixed = repo.schema.children[("port", "fixed_ips")]
+    port_table = repo.schema.table("port")
+    fixed = repo.schema.child("port", "fixed_ips")
     ids = [obj["id"] for obj in objs if obj.get("gw_network_id")]
     addresses: dict[str, list[dict[str, str]]] = {i: [] for i in ids}
     if ids:
@@ -55,7 +55,7 @@ def load_gateway_info(repo: Repo, objs: list[dict[str, Any]]) -> None:
 
 
 def _gateway_port(env: RuleEnv, router_id: str) -> dict[str, Any] | None:
-    table = env.table("port")
+    table = env.schema.table("port")
     found = env.repo.find(
         env.res("port"),
         table.c.device_id == router_id,
@@ -134,7 +134,9 @@ class RouterRules(ResourceRules):
         exclude_port: str | None = None,
     ) -> list[dict[str, str]]:
         network_id = info["network_id"]
-        subnets = env.repo.find(env.res("subnet"), env.table("subnet").c.network_id == network_id)
+        subnets = env.repo.find(
+            env.res("subnet"), env.schema.table("subnet").c.network_id == network_id
+        )
         wanted = info.get("external_fixed_ips")
         if wanted is None:
             return self._automatic(env, subnets, network_id)
@@ -204,7 +206,9 @@ class RouterRules(ResourceRules):
 
     @staticmethod
     def _check_interface_overlap(env: RuleEnv, router_id: str, network_id: str) -> None:
-        external = env.repo.find(env.res("subnet"), env.table("subnet").c.network_id == network_id)
+        external = env.repo.find(
+            env.res("subnet"), env.schema.table("subnet").c.network_id == network_id
+        )
         for port in interface_ports(env, router_id):
             for ip in port["fixed_ips"]:
                 inner = env.repo.get(env.res("subnet"), ip["subnet_id"])

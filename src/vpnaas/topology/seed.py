@@ -40,7 +40,7 @@ def seed_external_network(controller: Creator, seed: TopologySeed) -> str | None
     )
     networks = controller.catalog["network"]
     with controller.reading(ctx) as env:
-        table = env.table("network")
+        table = env.schema.table("network")
         where = [table.c.router_external.is_(True), table.c.name == seed.name]
         if seed.network_id:
             where = [table.c.id == seed.network_id]

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 
 from vpnaas import errors
 from vpnaas.context import RequestContext
-from vpnaas.db.repo import Clause, Repo
+from vpnaas.db.query import Clause
+from vpnaas.db.repo import Repo
 from vpnaas.db.tables import Schema
 from vpnaas.hooks import ResourceRules, RuleEnv
 from vpnaas.spec import Resource
@@ -32,14 +33,14 @@ def _invalid(message: str) -> errors.InvalidInput:
 
 def shared_filter(schema: Schema, values: Sequence[Any]) -> Clause:
     """``?shared=``: subnets whose network's ``shared`` flag matches."""
-    networks = schema.tables["network"]
-    subnets = schema.tables["subnet"]
+    networks = schema.table("network")
+    subnets = schema.table("subnet")
     return subnets.c.network_id.in_(sa.select(networks.c.id).where(networks.c.shared.in_(values)))
 
 
 def load_network_attributes(repo: Repo, objs: list[dict[str, Any]]) -> None:
     """Hidden ``network:*`` attributes the read policy looks at."""
-    networks = repo.schema.tables["network"]
+    networks = repo.schema.table("network")
     ids = {obj["network_id"] for obj in objs if "network_id" in obj}
     rows = repo.conn.execute(
         sa.select(
@@ -56,8 +57,8 @@ def load_network_attributes(repo: Repo, objs: list[dict[str, Any]]) -> None:
 
 class SubnetRules(ResourceRules):
     def visibility(self, ctx: RequestContext, schema: Schema, res: Resource) -> Clause | None:
-        networks = schema.tables["network"]
-        subnets = schema.tables["subnet"]
+        networks = schema.table("network")
+        subnets = schema.table("subnet")
         readable = sa.select(networks.c.id).where(visible_networks(ctx, schema))
         return sa.or_(subnets.c.project_id == ctx.project_id, subnets.c.network_id.in_(readable))
 
@@ -118,7 +119,7 @@ class SubnetRules(ResourceRules):
 
     def on_delete(self, env: RuleEnv, current: dict[str, Any]) -> None:
         env.guards.removing_subnet(env, current["id"])
-        fixed = env.schema.children[("port", "fixed_ips")]
+        fixed = env.schema.child("port", "fixed_ips")
         held = env.repo.conn.execute(
             sa.select(fixed.parent).where(fixed.table.c.subnet_id == current["id"]).limit(1)
         ).first()
@@ -221,7 +222,7 @@ class SubnetRules(ResourceRules):
 
     @staticmethod
     def _check_overlap(env: RuleEnv, obj: dict[str, Any], net: ipam.Network) -> None:
-        subnets = env.table("subnet")
+        subnets = env.schema.table("subnet")
         for other in env.repo.find(env.res("subnet"), subnets.c.network_id == obj["network_id"]):
             other_net = ipaddress.ip_network(other["cidr"])
             if other_net.version == net.version and other_net.overlaps(net):
@@ -235,8 +236,8 @@ class SubnetRules(ResourceRules):
         old = current["gateway_ip"]
         if old is None or old == new_gateway:
             return
-        fixed = env.schema.children[("port", "fixed_ips")]
-        ports = env.table("port")
+        fixed = env.schema.child("port", "fixed_ips")
+        ports = env.schema.table("port")
         row = env.repo.conn.execute(
             sa.select(ports.c.id)
             .join(fixed.table, fixed.parent == ports.c.id)

@@ -115,9 +115,7 @@ class Caller:
         (ones the caller's list showed), in one read."""
         with self.controller.reading(self.ctx) as env:
             schema = env.repo.schema
-            return status_notes(
-                env.repo.conn, schema.table(self.res(CONNECTION)), schema.tunnels, ids
-            )
+            return status_notes(env.repo.conn, schema.table(CONNECTION), schema.tunnels, ids)
 
     def get(self, member: str, obj_id: str) -> dict[str, Any]:
         shown = self.controller.show(self.ctx, self.res(member), obj_id, parse_params(""))

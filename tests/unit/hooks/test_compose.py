@@ -15,7 +15,7 @@ from falcon import testing
 from vpnaas.api.controller import Controller
 from vpnaas.app import Application, create_app
 from vpnaas.context import RequestContext
-from vpnaas.db.repo import Clause, FilterHook, Hooks
+from vpnaas.db.query import Clause, FilterHook, Hooks
 from vpnaas.db.tables import Schema
 from vpnaas.hooks import Guards, ResourceRules, RuleEnv, RuleOptions
 from vpnaas.hooks.compose import ComposedRules, Contribution, compose

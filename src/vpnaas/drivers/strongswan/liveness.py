@@ -42,13 +42,13 @@ def late_query(schema: Schema, paramstyle: str, down_time: int) -> tuple[str, tu
     """Plain SQL finding one late agent, if any (what a sweep runs every
     second while all is well)."""
     mark = marker(paramstyle)
-    table = schema.tables["agent"].name
+    table = schema.table("agent").name
     sql = f"SELECT id FROM {table} WHERE alive = {mark} AND heartbeat_timestamp < {mark} LIMIT 1"  # noqa: S608
     return sql, (True, _cutoff(down_time))
 
 
 def late_agents(env: RuleEnv, down_time: int) -> list[dict[str, Any]]:
-    table = env.table("agent")
+    table = env.schema.table("agent")
     return env.repo.find(
         env.res("agent"),
         table.c.alive.is_(True),
@@ -62,7 +62,7 @@ def sweep(env: RuleEnv, down_time: int) -> list[str]:
     late = late_agents(env, down_time)
     if not late:
         return []
-    agents = env.table("agent")
+    agents = env.schema.table("agent")
     for agent in late:
         env.repo.update(env.res("agent"), agent["id"], {"alive": False})
     alive = env.repo.find(env.res("agent"), agents.c.alive.is_(True))
@@ -74,8 +74,8 @@ def sweep(env: RuleEnv, down_time: int) -> list[str]:
 
 
 def _down(env: RuleEnv, routers: list[str]) -> None:
-    services = env.table("vpnservice")
-    conns = env.table("ipsec_site_connection")
+    services = env.schema.table("vpnservice")
+    conns = env.schema.table("ipsec_site_connection")
     ids = sa.select(services.c.id).where(services.c.router_id.in_(routers))
     up = (ACTIVE, ERROR)
     conn_rows = env.repo.ids(

@@ -163,8 +163,8 @@ def _lock_routers(env: RuleEnv, routers: tuple[str, ...]) -> None:
     their desired state, so an update committing meanwhile (it locks the
     rows it changes) waits, and no report for the old revision lands after
     it (SQLite's write transaction excludes every other writer anyway)."""
-    services = env.table("vpnservice")
-    conns = env.table("ipsec_site_connection")
+    services = env.schema.table("vpnservice")
+    conns = env.schema.table("ipsec_site_connection")
     ids = list(
         env.repo.conn.scalars(
             sa.select(services.c.id).where(services.c.router_id.in_(routers)).with_for_update()
@@ -220,7 +220,7 @@ def service_status(statuses: list[str]) -> str:
 
 def _settle_service(env: RuleEnv, service_id: str) -> None:
     """Derive a reported router's service status from its connections'."""
-    table = env.table("ipsec_site_connection")
+    table = env.schema.table("ipsec_site_connection")
     statuses = list(
         env.repo.conn.scalars(sa.select(table.c.status).where(table.c.vpnservice_id == service_id))
     )

@@ -92,10 +92,12 @@ def load_rows(env: RuleEnv, routers: Iterable[str], extra: Iterable[dict[str, An
     and policies of the ``extra`` connections, not stored yet), by id."""
     routers = sorted(set(routers))
     res = env.res
-    services = env.repo.find(res("vpnservice"), env.table("vpnservice").c.router_id.in_(routers))
+    services = env.repo.find(
+        res("vpnservice"), env.schema.table("vpnservice").c.router_id.in_(routers)
+    )
     conns = env.repo.find(
         res("ipsec_site_connection"),
-        env.table("ipsec_site_connection").c.vpnservice_id.in_([s["id"] for s in services]),
+        env.schema.table("ipsec_site_connection").c.vpnservice_id.in_([s["id"] for s in services]),
     )
     every = [*conns, *extra]
     group_ids = {c[k] for c in every for k in ("local_ep_group_id", "peer_ep_group_id") if c[k]}
@@ -104,7 +106,7 @@ def load_rows(env: RuleEnv, routers: Iterable[str], extra: Iterable[dict[str, An
     subnet_ids.update(
         e for g in groups.values() if g["type"] == ENDPOINT_SUBNET for e in g["endpoints"]
     )
-    subnets = env.table("subnet")
+    subnets = env.schema.table("subnet")
     cidrs = env.repo.conn.execute(
         sa.select(subnets.c.id, subnets.c.cidr).where(subnets.c.id.in_(sorted(subnet_ids)))
     )
@@ -124,7 +126,7 @@ def load_rows(env: RuleEnv, routers: Iterable[str], extra: Iterable[dict[str, An
 def _by_id(env: RuleEnv, member: str, ids: set[str]) -> dict[str, dict[str, Any]]:
     if not ids:
         return {}
-    table = env.table(member)
+    table = env.schema.table(member)
     return {o["id"]: o for o in env.repo.find(env.res(member), table.c.id.in_(sorted(ids)))}
 
 
@@ -137,8 +139,8 @@ def _grouped(objs: list[dict[str, Any]], key: str) -> dict[str, list[dict[str, A
 
 def gateway_addresses(env: RuleEnv, routers: list[str]) -> dict[str, str | None]:
     """Each router's outside address: its gateway port's first IPv4 address."""
-    ports = env.table("port")
-    fixed = env.schema.child(env.res("port"), env.res("port").field("fixed_ips"))
+    ports = env.schema.table("port")
+    fixed = env.schema.child("port", "fixed_ips")
     rows = env.repo.conn.execute(
         sa.select(ports.c.device_id, fixed.table.c.ip_address)
         .join(ports, ports.c.id == fixed.parent)

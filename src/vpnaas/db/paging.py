@@ -1,0 +1,123 @@
+"""Lists: filter, sort and page in SQL.
+
+Paging is by keyset: a marker costs one indexed lookup of the marker row's
+sort values, never an OFFSET scan, and the page is the rows after those
+values in the query's order (``docs/api/common.md`` §paging). Every sort
+ends with ``id``, so the order is total and a page never repeats a row.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from vpnaas.db.query import Clause, ListQuery, Scope
+from vpnaas.db.reads import Reader
+from vpnaas.spec import Resource
+from vpnaas.spec.kinds import NO_MATCH
+
+__all__ = ["Pager"]
+
+#: an ORDER BY term and whether it is ascending
+Term = tuple[Any, bool]
+
+
+class Pager(Reader):
+    """Lists of one resource, a page at a time."""
+
+    def page(
+        self, res: Resource, query: ListQuery, scope: Scope | None = None
+    ) -> list[dict[str, Any]]:
+        """The page of objects ``query`` asks for, in its order."""
+        table = self.schema.table(res.member)
+        where = self.where(res, query, scope)
+        terms = self.sort_terms(res, query.sorts)
+        if query.reverse:
+            terms = [(expr, not asc) for expr, asc in terms]
+        if query.limit and query.marker is not None:
+            after = self._after_marker(table, terms, query.marker, where)
+            if after is None:
+                return []
+            where.append(after)
+        wanted = self.wanted(res, query.fields, extra=[name for name, _ in query.sorts])
+        stmt = (
+            sa.select(*self.select_columns(res, wanted))
+            .where(*where)
+            .order_by(*(expr.asc() if asc else expr.desc() for expr, asc in terms))
+        )
+        if query.limit:
+            stmt = stmt.limit(query.limit)
+        objs = self.load_rows(res, wanted, self.conn.execute(stmt).all())
+        if query.reverse:
+            objs.reverse()
+        if objs:
+            if query.limit:
+                ids = [obj["id"] for obj in objs]
+                self.load_children(res, wanted, objs, table.c.id.in_(ids))
+            else:
+                self.load_children(res, wanted, objs, sa.and_(sa.true(), *where))
+        return objs
+
+    def where(self, res: Resource, query: ListQuery, scope: Scope | None) -> list[Clause]:
+        """The conditions of ``scope`` and of the query's filters."""
+        where: list[Clause] = []
+        condition = scope.condition(self.schema.table(res.member)) if scope is not None else None
+        if condition is not None:
+            where.append(condition)
+        aliases = dict(res.filter_aliases)
+        for name, given in query.filters.items():
+            name = aliases.get(name, name)
+            values = [v for v in given if v is not NO_MATCH]
+            hook = self.hooks.filters.get((res.member, name))
+            if not values:
+                where.append(sa.false())
+            elif hook is not None:
+                where.append(hook.clause(self.schema, values))
+            elif res.field(name).secret:
+                cols = self.schema.field_columns(res, res.field(name))
+                where.append(self.sealer.matches(cols, values))
+            else:
+                where.append(self.column(res, name).in_(values))
+        return where
+
+    def sort_terms(self, res: Resource, sorts: list[tuple[str, bool]]) -> list[Term]:
+        """ORDER BY terms, never NULL: a nullable key sorts nulls first (ascending)."""
+        terms: list[Term] = []
+        keys = [name for name, _ in sorts]
+        for name, asc in sorts:
+            col = self.column(res, name)
+            if col.nullable:
+                terms.append((sa.case((col.is_(None), 0), else_=1), asc))
+                blank: Any = "" if isinstance(col.type, sa.String) else 0
+                terms.append((self._collate(sa.func.coalesce(col, blank), col), asc))
+            else:
+                terms.append((self._collate(col, col), asc))
+        if "id" not in keys:
+            terms.append((self.schema.table(res.member).c.id, True))
+        return terms
+
+    def _collate(self, expr: Any, col: sa.Column[Any]) -> Any:
+        """Order strings by code point on every database, as Python does."""
+        if not isinstance(col.type, sa.String):
+            return expr
+        if self.dialect == "postgresql":
+            return expr.collate("C")
+        if self.dialect in ("mysql", "mariadb"):
+            return expr.collate("utf8mb4_bin")
+        return expr
+
+    def _after_marker(
+        self, table: sa.Table, terms: list[Term], marker: str, where: list[Clause]
+    ) -> Clause | None:
+        """The rows after the marker row in the order of ``terms`` (None when
+        the marker is not a row the query can see)."""
+        exprs = [expr for expr, _ in terms]
+        row = self.conn.execute(sa.select(*exprs).where(table.c.id == marker, *where)).first()
+        if row is None:
+            return None
+        ors: list[Clause] = []
+        for i, (expr, asc) in enumerate(terms):
+            equal = [exprs[j] == row[j] for j in range(i)]
+            ors.append(sa.and_(*equal, expr > row[i] if asc else expr < row[i]))
+        return sa.or_(*ors)

@@ -1,0 +1,105 @@
+"""Lists (``vpnaas.db.paging``): filters, sorts and keyset pages on a real
+database; every page of a walk is what slicing the whole sorted list gives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.unit.db.objects import OTHER, PROJECT, insert, res
+from vpnaas.db.query import ListQuery, Scope
+from vpnaas.db.repo import Repo
+from vpnaas.spec.kinds import NO_MATCH
+
+IKE = res("ikepolicy")
+NAMES = ["delta", "alpha", "charlie", "alpha", "bravo", "Echo", "échelle"]
+
+
+@pytest.fixture
+def stored(repo: Repo) -> list[dict[str, Any]]:
+    return [insert(repo, "ikepolicy", name=name) for name in NAMES]
+
+
+def _sorted(objs: list[dict[str, Any]], desc: bool = False) -> list[str]:
+    """Ids in name order (code points, as Python compares), ties by id."""
+    ordered = sorted(objs, key=lambda o: (o["name"], o["id"]))
+    if desc:  # a descending name, ties still by ascending id
+        ordered = sorted(ordered, key=lambda o: o["name"], reverse=True)
+    return [o["id"] for o in ordered]
+
+
+def _walk(repo: Repo, query: ListQuery) -> list[list[str]]:
+    """Follow the markers to an empty page (or one page more than the rows)."""
+    pages: list[list[str]] = []
+    for _ in range(len(NAMES) + 1):
+        page = repo.page(IKE, query)
+        if not page:
+            break
+        pages.append([o["id"] for o in page])
+        query = ListQuery(sorts=query.sorts, limit=query.limit, marker=page[-1]["id"])
+    return pages
+
+
+@pytest.mark.parametrize("desc", [False, True])
+def test_a_sorted_list_orders_by_code_point_with_id_last(
+    repo: Repo, stored: list[dict[str, Any]], desc: bool
+) -> None:
+    got = repo.page(IKE, ListQuery(sorts=[("name", not desc)]))
+    assert [o["id"] for o in got] == _sorted(stored, desc)
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 7, 8])
+def test_keyset_pages_cover_every_row_once_in_order(
+    repo: Repo, stored: list[dict[str, Any]], limit: int
+) -> None:
+    pages = _walk(repo, ListQuery(sorts=[("name", True)], limit=limit))
+    whole = _sorted(stored)
+    assert pages == [whole[i : i + limit] for i in range(0, len(whole), limit)]
+
+
+def test_a_reverse_page_is_the_rows_before_the_marker(
+    repo: Repo, stored: list[dict[str, Any]]
+) -> None:
+    whole = _sorted(stored)
+    query = ListQuery(sorts=[("name", True)], limit=2, marker=whole[4], reverse=True)
+    assert [o["id"] for o in repo.page(IKE, query)] == whole[2:4]
+
+
+def test_a_marker_the_query_cannot_see_gives_an_empty_page(
+    repo: Repo, stored: list[dict[str, Any]]
+) -> None:
+    theirs = insert(repo, "ikepolicy", OTHER, name="theirs")
+    scope = Scope(project=PROJECT)
+    assert repo.page(IKE, ListQuery(limit=2, marker=theirs["id"]), scope) == []
+    assert repo.page(IKE, ListQuery(limit=2, marker="no-such-id")) == []
+    assert len(repo.page(IKE, ListQuery(), scope)) == len(stored)
+
+
+def test_filters_match_any_of_their_values(repo: Repo, stored: list[dict[str, Any]]) -> None:
+    query = ListQuery(filters={"name": ["alpha", "bravo"]}, sorts=[("name", True)])
+    assert [o["name"] for o in repo.page(IKE, query)] == ["alpha", "alpha", "bravo"]
+    none = ListQuery(filters={"name": [NO_MATCH]})
+    assert repo.page(IKE, none) == []
+
+
+def test_a_nullable_sort_key_puts_nulls_first(repo: Repo) -> None:
+    network = insert(repo, "network", name="n")
+    gateways = ["10.0.2.1", None, "10.0.0.1", None]
+    subnets = [
+        insert(
+            repo,
+            "subnet",
+            network_id=network["id"],
+            cidr=f"10.0.{n}.0/24",
+            ip_version=4,
+            gateway_ip=gateway,
+        )
+        for n, gateway in enumerate(gateways)
+    ]
+    subnet = res("subnet")
+    got = repo.page(subnet, ListQuery(sorts=[("gateway_ip", True)]))
+    nulls = sorted(s["id"] for s in subnets if s["gateway_ip"] is None)
+    assert [s["id"] for s in got] == [*nulls, subnets[2]["id"], subnets[0]["id"]]
+    backwards = repo.page(subnet, ListQuery(sorts=[("gateway_ip", False)]))
+    assert [s["gateway_ip"] for s in backwards] == ["10.0.2.1", "10.0.0.1", None, None]
