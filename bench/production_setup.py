@@ -12,7 +12,6 @@ project. Every server is started by the harness and stopped by its pid
 from __future__ import annotations
 
 import json
-import sys
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from sqlalchemy.pool import NullPool
 from tests.support.databases import DatabaseServer, create_database, start_server
 
 from bench import seed
-from bench.servers import HOST, Process, ceiling_command, free_port
+from bench.servers import Process, ceiling_command, free_port, vpnaas_command
 
 __all__ = ["DBS", "Stack", "start_stack"]
 
@@ -35,38 +34,16 @@ ROWS = 1000
 DBS = ("list", "nocache", "write")
 
 
-def vpnaas_serve(url: str, port: int, *, workers: int, extra: tuple[str, ...] = ()) -> list[str]:
-    exe = Path(sys.executable).with_name("vpnaas")
-    return [
-        str(exe),
-        "serve",
-        "--host",
-        HOST,
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--database-url",
-        url,
-        "--auth-strategy",
-        "noauth",
-        *extra,
-    ]
+def _serve(url: str, workers: int, *extra: str) -> Callable[[int], list[str]]:
+    """``vpnaas serve`` on ``url``, given its port."""
+    return lambda port: vpnaas_command(url, port, workers, *extra)
 
 
-def production_ceiling(kind: str, url: str, port: int, workers: int = 1) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "bench.production_ceilings",
-        kind,
-        "--url",
-        url,
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-    ]
+def production_ceiling(kind: str, url: str, port: int) -> list[str]:
+    """A ceiling of ``bench/production_ceilings.py`` on the database at ``url``, one worker."""
+    return ceiling_command(
+        kind, port, 1, module="bench.production_ceilings", options=("--url", url)
+    )
 
 
 @dataclass
@@ -159,14 +136,11 @@ def start_stack(workdir: Path) -> Stack:
             # the list server: 2 workers on PostgreSQL (production), 1 on SQLite
             workers = 2 if db == "pg" else 1
             urls = {role: stack.urls[f"{db}-{role}"] for role in DBS}
-            stack.add(f"{db}-list", partial(vpnaas_serve, urls["list"], workers=workers), workers)
-            stack.add(f"{db}-write", partial(vpnaas_serve, urls["write"], workers=1))
-            stack.add(
-                f"{db}-nocache",
-                partial(vpnaas_serve, urls["nocache"], workers=1, extra=("--no-response-cache",)),
-            )
+            stack.add(f"{db}-list", _serve(urls["list"], workers), workers)
+            stack.add(f"{db}-write", _serve(urls["write"], 1))
+            stack.add(f"{db}-nocache", _serve(urls["nocache"], 1, "--no-response-cache"))
             stack.add(f"{db}-rows", partial(production_ceiling, "rows", urls["nocache"]))
-        stack.add("sqlite-list2w", partial(vpnaas_serve, stack.urls["sqlite-list2w"], workers=2), 2)
+        stack.add("sqlite-list2w", _serve(stack.urls["sqlite-list2w"], 2), 2)
         stack.add("pg-floor", partial(production_ceiling, "floor", stack.urls["pg-floor"]))
         stack.add(
             "sqlite-floor", lambda port: ceiling_command("floor", port, 1, workdir / "ceilings")
