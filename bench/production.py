@@ -28,6 +28,7 @@ import http.client
 import json
 import math
 import os
+import shutil
 import statistics
 import subprocess
 import tempfile
@@ -317,13 +318,17 @@ def main(argv: list[str] | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     code, load_before, started = _commit(), os.getloadavg(), time.time()
     _log(f"work directory {workdir}")
-    stack = start_stack(workdir.resolve())
     try:
-        drv = Driver(stack, workdir)
-        todo = [c for c in cells(drv) if c.key in args.keys and args.db in (None, c.db)]
-        measure(todo, args.reps, args.seconds, args.warmup)
+        stack = start_stack(workdir.resolve())  # stops what it started if it fails
+        try:
+            drv = Driver(stack, workdir)
+            todo = [c for c in cells(drv) if c.key in args.keys and args.db in (None, c.db)]
+            measure(todo, args.reps, args.seconds, args.warmup)
+        finally:
+            stack.stop()
     finally:
-        stack.stop()
+        if args.workdir is None:  # ours: the databases, logs and PostgreSQL's cluster
+            shutil.rmtree(workdir, ignore_errors=True)
     text = "\n".join([render(todo), "", *bounds(todo, WRITES_PER_SECOND)])
     print("\n" + text)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
