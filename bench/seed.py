@@ -46,8 +46,9 @@ CONNECTIONS = "ipsec_site_connections"
 _PEER_BASE = int(ipaddress.IPv4Address("100.64.0.0"))
 
 
-def db_url(path: Path) -> str:
-    return f"sqlite:///{path}"
+def db_url(path: Path | str) -> str:
+    """The SQLAlchemy URL of a SQLite file, or ``path`` itself if it is a URL."""
+    return path if isinstance(path, str) else f"sqlite:///{path}"
 
 
 @dataclass
@@ -137,14 +138,16 @@ class InProcessClient:
         return doc
 
 
-def _app(path: Path) -> Application:
+def _app(path: Path | str) -> Application:
     return create_app(load([], database_url=db_url(path)))
 
 
-def build_template(path: Path) -> Topology:
-    """Create the template database at ``path`` and return its ids."""
-    for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        stale.unlink(missing_ok=True)
+def build_template(path: Path | str) -> Topology:
+    """Create the template database at ``path`` (a SQLite file, or the URL of
+    an empty database on a server) and return its ids."""
+    if isinstance(path, Path):
+        for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            stale.unlink(missing_ok=True)
     app = _app(path)
     try:
         migrate.upgrade(app.db.engine)
@@ -300,14 +303,15 @@ def _clone_rows(
     return parents, child_rows, ids
 
 
-def add_connections(path: Path, count: int, *, start: int = 0, prefix: str = "") -> list[str]:
+def add_connections(path: Path | str, count: int, *, start: int = 0, prefix: str = "") -> list[str]:
     """Insert ``count`` clones of the two template connections; their ids.
 
     The rows are copies of what the API stored for the templates (so every
     column holds a value vpnaas wrote itself), with a new id, name, peer
     address and peer CIDR, inserted with executemany in one transaction.
     ``start`` numbers the clones so that two batches in one database stay
-    distinct; ``prefix`` goes before their names.
+    distinct; ``prefix`` goes before their names. ``path``: a SQLite file or
+    a database URL.
     """
     if count <= 0:
         return []
@@ -348,7 +352,7 @@ def _bump_revisions(conn: sa.Connection) -> None:
         conn.execute(
             sa.text(
                 "INSERT INTO revisions (resource, number) VALUES (:member, 1) "
-                "ON CONFLICT (resource) DO UPDATE SET number = number + 1"
+                "ON CONFLICT (resource) DO UPDATE SET number = revisions.number + 1"
             ),
             {"member": "ipsec_site_connection"},
         )

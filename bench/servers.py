@@ -26,8 +26,9 @@ HOST = LOOPBACK
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def vpnaas_command(db: Path, port: int, workers: int) -> list[str]:
-    """``vpnaas serve`` on SQLite with the default (noauth) strategy."""
+def vpnaas_command(db: Path | str, port: int, workers: int, *extra: str) -> list[str]:
+    """``vpnaas serve`` on ``db`` (a SQLite file, or a database URL) with the
+    default (noauth) strategy, and ``extra`` arguments."""
     exe = Path(sys.executable).with_name("vpnaas")
     return [
         str(exe),
@@ -39,17 +40,27 @@ def vpnaas_command(db: Path, port: int, workers: int) -> list[str]:
         "--workers",
         str(workers),
         "--database-url",
-        f"sqlite:///{db}",
+        db if isinstance(db, str) else f"sqlite:///{db}",
         "--auth-strategy",
         "noauth",
+        *extra,
     ]
 
 
-def ceiling_command(kind: str, port: int, workers: int, data: Path) -> list[str]:
+def ceiling_command(
+    kind: str,
+    port: int,
+    workers: int,
+    data: Path | None = None,
+    *,
+    module: str = "bench.ceilings",
+    options: tuple[str, ...] = (),
+) -> list[str]:
+    """``python -m module kind`` on ``port``, with its data directory and ``options``."""
     return [
         sys.executable,
         "-m",
-        "bench.ceilings",
+        module,
         kind,
         "--host",
         HOST,
@@ -57,8 +68,8 @@ def ceiling_command(kind: str, port: int, workers: int, data: Path) -> list[str]
         str(port),
         "--workers",
         str(workers),
-        "--data",
-        str(data),
+        *(("--data", str(data)) if data is not None else ()),
+        *options,
     ]
 
 

@@ -175,10 +175,18 @@ class Controller:
         encoded; served from the cache while nothing it depends on changed."""
         self.authz.check_scope(ctx, f"get_{res.member}")
         key = (res.member, ctx.identity, params.pairs, base_url)
+
+        def build() -> tuple[Any, bytes]:
+            return self._list(ctx, res, params, base_url)
+
         if self.caching:
-            cached = self.cache.get(key, self._version(res))
-            if cached is not None:  # only a query that parsed was ever stored
-                return cached
+            return self.cache.build(key, self._version(res), build)
+        return build()[1]
+
+    def _list(
+        self, ctx: RequestContext, res: Resource, params: query.Params, base_url: str
+    ) -> tuple[Any, bytes]:
+        """The list's body, built from the database, and the counters it was read at."""
         with self.db.read() as conn:
             repo = self.repo(conn)
             version = (repo.revisions(self._reads(res)), self.authz.generation())
@@ -192,10 +200,7 @@ class Controller:
             doc[f"{res.collection}_links"] = render.links(
                 res, base_url, params, page, q.limit, q.reverse
             )
-        body = orjson.dumps(doc)
-        if self.caching:
-            self.cache.put(key, version, body)
-        return body
+        return version, orjson.dumps(doc)
 
     def _reads(self, res: Resource) -> tuple[str, ...]:
         return self.read_sets[res.member]

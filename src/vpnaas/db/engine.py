@@ -52,15 +52,23 @@ def _sqlite_events(engine: Engine, opts: PoolOptions) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def create_engine(url: str, opts: PoolOptions) -> Engine:
-    """An engine for ``url`` configured for vpnaas' access pattern."""
+def create_engine(url: str, opts: PoolOptions, *, autocommit: bool = False) -> Engine:
+    """An engine for ``url`` configured for vpnaas' access pattern.
+
+    ``autocommit`` (PostgreSQL, MySQL): a pool for single statements outside
+    any transaction (:meth:`Database.peek`): no ``BEGIN``, no rollback when a
+    connection goes back to the pool, no ping when it is taken out (a lost
+    connection is found by the statement itself, and retried once), so each
+    statement is one round trip to the server."""
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = sa.create_engine(url, pool_pre_ping=False, hide_parameters=True)
         _sqlite_events(engine, opts)
         return engine
     extra: dict[str, Any] = {"connect_args": {"connect_timeout": opts.connect_timeout}}
-    if parsed.get_backend_name() in ("mysql", "mariadb"):
+    if autocommit:
+        extra.update(isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
+    elif parsed.get_backend_name() in ("mysql", "mariadb"):
         # PostgreSQL's default; MariaDB >= 11.6's snapshot isolation would
         # otherwise fail writers that touch a row another transaction changed
         extra["isolation_level"] = "READ COMMITTED"
@@ -71,7 +79,7 @@ def create_engine(url: str, opts: PoolOptions) -> Engine:
         max_overflow=opts.max_overflow,
         pool_timeout=opts.pool_timeout,
         pool_recycle=opts.connection_recycle_time,
-        pool_pre_ping=True,
+        pool_pre_ping=not autocommit,
         hide_parameters=True,  # a psk must never reach a log line via an error
     )
 
@@ -86,6 +94,10 @@ _CONNECTION_CLASSES = ("08",)
 _CONNECTION = frozenset(
     {"57P01", "57P02", "57P03", "53300", 1040, 1053, 1927, 2002, 2003, 2006, 2013}
 )
+
+
+class _Lost(Exception):
+    """A pooled connection the server had dropped: worth one more try."""
 
 
 class Retry(Exception):
@@ -143,6 +155,12 @@ class Database:
     def __init__(self, url: str, opts: PoolOptions | None = None) -> None:
         self.url = url
         self.engine = create_engine(url, opts or PoolOptions())
+        #: where :meth:`peek` runs on a database server (no connection until used)
+        self.peeks = (
+            self.engine
+            if self.engine.dialect.name == "sqlite"
+            else create_engine(url, opts or PoolOptions(), autocommit=True)
+        )
         self.dialect = self.engine.dialect.name
         self.paramstyle = self.engine.dialect.paramstyle
         self._local = threading.local()
@@ -177,15 +195,27 @@ class Database:
             raise errors.ServiceUnavailable(reason="no database connection is free") from exc
 
     def peek(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        """Run one read statement on a pooled connection outside any explicit
-        transaction (no BEGIN/COMMIT round trips): for values a single
-        statement reads consistently, such as write counters."""
+        """Run one read statement outside any transaction, in one round trip
+        (no BEGIN, no rollback, no ping: the autocommit pool of
+        :func:`create_engine`): for values a single statement reads
+        consistently, such as write counters. A pooled connection the server
+        dropped fails the statement; it is run once more on a new one."""
         if self.is_sqlite:
             return self._peek_sqlite(sql, params)
-        dbapi_error = self.engine.dialect.loaded_dbapi.Error
+        try:
+            return self._peek(sql, params)
+        except _Lost:
+            pass
+        try:
+            return self._peek(sql, params)
+        except _Lost as exc:
+            raise errors.ServiceUnavailable(reason="the database cannot be reached") from exc
+
+    def _peek(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        dbapi_error = self.peeks.dialect.loaded_dbapi.Error
         raw = None
         try:
-            raw = self.engine.raw_connection()
+            raw = self.peeks.raw_connection()
             cursor = raw.cursor()
             try:
                 cursor.execute(sql, params)
@@ -194,9 +224,15 @@ class Database:
                 cursor.close()
         except sa.exc.DBAPIError as exc:
             raise _translate(exc) from exc
+        except sa.exc.TimeoutError as exc:
+            raise errors.ServiceUnavailable(reason="no database connection is free") from exc
         except dbapi_error as exc:
-            if raw is not None:
+            if raw is not None:  # else no connection could be made: nothing to retry
+                lost = self.peeks.dialect.is_disconnect(exc, raw.dbapi_connection, None)
                 raw.invalidate(exc)
+                raw = None
+                if lost:
+                    raise _Lost from exc
             wrapped = sa.exc.DBAPIError.instance(sql, params, exc, dbapi_error)
             raise (
                 _translate(wrapped) if isinstance(wrapped, sa.exc.DBAPIError) else wrapped
@@ -223,3 +259,4 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        self.peeks.dispose()
