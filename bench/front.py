@@ -2,14 +2,16 @@
 
 ``vpnaas serve`` runs the WSGI application behind ``vpnaas.api.bridge`` on
 granian's RSGI interface; before, granian called it on one blocking thread
-of its WSGI interface. This starts both on copies of the same seeded
-database (one worker, one request thread each) and drives them with wrk in
-alternating runs, so that load from elsewhere slows both alike, then prints
-the medians: requests a second, and the CPU time the server's processes
-used per request (read from /proc: on a machine shared with other work,
-the steadier of the two). Lists are the path that must not get slower; a
-create reads a body, which the front now awaits before the application
-runs.
+of its WSGI interface. This starts, on copies of the same seeded database
+(one worker, one request thread each), the WSGI interface, the front on
+asyncio's own event loop (what ``vpnaas serve`` ran before it chose
+uvloop) and the front as ``vpnaas serve`` runs it, and drives them with wrk
+in turns (the order reversed every other round), so that load from
+elsewhere slows all alike; then prints the medians: requests a second, and
+the CPU time the server's processes used per request (read from /proc: on
+a machine shared with other work, the steadier of the two). Lists are the
+path that must not get slower; a create reads a body, which the front
+awaits before the application runs.
 
     .venv/bin/python -m bench.front [--pairs 7] [--seconds 2]
 """
@@ -30,14 +32,27 @@ from bench.servers import HOST, Process, free_port, vpnaas_command
 HEADERS = (("X-Project-Id", seed.PROJECT),)
 
 
-def _wsgi_command(db: Path, port: int) -> list[str]:
-    """The same app on granian's WSGI interface with one blocking thread
-    (what ``vpnaas serve`` ran before the front)."""
+#: the servers compared, in the order of the table's columns
+NAMES = ("wsgi", "asyncio", "front")
+
+
+def _command(name: str, db: Path, port: int) -> list[str]:
+    """``vpnaas serve`` (``front``), or the same app on granian's WSGI
+    interface with one blocking thread (``wsgi``, what ``vpnaas serve`` ran
+    before the front) or behind the front on asyncio's loop (``asyncio``)."""
+    if name == "front":
+        return vpnaas_command(db, port, 1)
     spec = json.dumps({"config_files": [], "overrides": {"database_url": seed.db_url(db)}})
+    run = (
+        f"run_granian('vpnaas.wsgi:from_environment', '{HOST}', {port}, 1, 1)"
+        if name == "wsgi"
+        else f"run_granian('vpnaas.wsgi:bridge_from_environment', '{HOST}', {port}, 1, "
+        "interface='rsgi', http1=api_http1(load([])), loop='asyncio')"
+    )
     code = (
         "import os, sys; os.environ['VPNAAS_SERVE'] = sys.argv[1]; "
-        "from vpnaas.cli import run_granian; "
-        f"run_granian('vpnaas.wsgi:from_environment', '{HOST}', {port}, 1, 1)"
+        "from vpnaas.cli import api_http1, run_granian; "
+        "from vpnaas.settings import load; " + run
     )
     return [sys.executable, "-c", code, spec]
 
@@ -62,12 +77,11 @@ def main() -> int:
         topo = seed.build_template(work / "template.sqlite")
         seed.add_connections(work / "template.sqlite", 8)
         servers = []
-        for name in ("wsgi", "front"):
+        for name in NAMES:
             db = work / f"{name}.sqlite"
             seed.copy_db(work / "template.sqlite", db)
             port = free_port()
-            command = vpnaas_command(db, port, 1) if name == "front" else _wsgi_command(db, port)
-            servers.append(Process(name, command, port, work / f"{name}.log"))
+            servers.append(Process(name, _command(name, db, port), port, work / f"{name}.log"))
         try:
             for server in servers:
                 server.start()
@@ -94,10 +108,11 @@ def _drive(
     servers: list[Process], figures: dict[str, load.Request], pairs: int, seconds: int, work: Path
 ) -> None:
     print(
-        "| figure | c | WSGI, blocking thread: req/s, CPU ms/req | RSGI front: req/s, CPU ms/req "
-        "| front / WSGI: req/s, CPU |"
+        "| figure | c | WSGI, blocking thread: req/s, CPU ms/req "
+        "| front, asyncio loop: req/s, CPU ms/req | front as served: req/s, CPU ms/req "
+        "| front as served / WSGI: req/s, CPU | as served / asyncio loop: CPU |"
     )
-    print("|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for key, request in figures.items():
         for conns in (1, 8):
             rates: dict[str, list[float]] = {s.name: [] for s in servers}
@@ -114,10 +129,11 @@ def _drive(
                     )
             rate = {n: statistics.median(r) for n, r in rates.items()}
             cost = {n: statistics.median(c) for n, c in costs.items()}
+            cells = " | ".join(f"{rate[n]:,.0f}, {cost[n]:.3f}" for n in NAMES)
             print(
-                f"| {key} | {conns} | {rate['wsgi']:,.0f}, {cost['wsgi']:.3f} "
-                f"| {rate['front']:,.0f}, {cost['front']:.3f} "
-                f"| {rate['front'] / rate['wsgi']:.2f}, {cost['front'] / cost['wsgi']:.2f} |"
+                f"| {key} | {conns} | {cells} "
+                f"| {rate['front'] / rate['wsgi']:.2f}, {cost['front'] / cost['wsgi']:.2f} "
+                f"| {cost['front'] / cost['asyncio']:.2f} |"
             )
 
 
