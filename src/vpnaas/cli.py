@@ -293,10 +293,10 @@ def api_http1(settings: settings_mod.Settings) -> Any:
 
 
 def api_loop() -> str:
-    """The event loop the front runs on: uvloop (granian's ``uvloop``
-    extra, a dependency) costs the front about a fifth less CPU a request
-    than asyncio's own loop (docs/decisions.md, "Serving"); asyncio's loop
-    only where uvloop is not installed."""
+    """The event loop the front runs on: on uvloop (granian's ``uvloop``
+    extra, a dependency) a request that reaches the loop costs a sixth to a
+    fifth less CPU than on asyncio's own loop (docs/decisions.md,
+    "Serving"); asyncio's loop only where uvloop is not installed."""
     return "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
 
 
