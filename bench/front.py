@@ -2,14 +2,17 @@
 
 ``vpnaas serve`` runs the WSGI application behind ``vpnaas.api.bridge`` on
 granian's RSGI interface; before, granian called it on one blocking thread
-of its WSGI interface. This starts both on copies of the same seeded
-database (one worker, one request thread each) and drives them with wrk in
-alternating runs, so that load from elsewhere slows both alike, then prints
-the medians: requests a second, and the CPU time the server's processes
-used per request (read from /proc: on a machine shared with other work,
-the steadier of the two). Lists are the path that must not get slower; a
-create reads a body, which the front now awaits before the application
-runs.
+of its WSGI interface. This starts, on copies of the same seeded database
+(one worker, one request thread each), the WSGI interface, the front as it
+first ran (every request through asyncio's own event loop, ``before``) and
+the front as ``vpnaas serve`` runs it (uvloop; requests without a body
+answered before the loop), and drives them with wrk in turns (the order
+reversed every other round), so that load from elsewhere slows all alike;
+then prints the medians: requests a second, and the CPU time the server's
+processes used per request (read from /proc: on a machine shared with
+other work, the steadier of the two). Lists are the path that must not get
+slower; a create reads a body, which the front awaits before the
+application runs.
 
     .venv/bin/python -m bench.front [--pairs 7] [--seconds 2]
 """
@@ -26,18 +29,44 @@ from pathlib import Path
 
 from bench import load, seed
 from bench.servers import HOST, Process, free_port, vpnaas_command
+from vpnaas.api.bridge import Bridge
+from vpnaas.app import create_app
+from vpnaas.settings import load as load_settings
+from vpnaas.wsgi import front_limits
 
 HEADERS = (("X-Project-Id", seed.PROJECT),)
 
 
-def _wsgi_command(db: Path, port: int) -> list[str]:
-    """The same app on granian's WSGI interface with one blocking thread
-    (what ``vpnaas serve`` ran before the front)."""
+#: the servers compared, in the order of the table's columns
+NAMES = ("wsgi", "before", "front")
+
+
+def before() -> Bridge:
+    """The front as it first ran in a granian worker: every request through
+    the event loop (granian's factory for the ``before`` server)."""
+    spec = json.loads(os.environ["VPNAAS_SERVE"])
+    settings = load_settings([], **spec["overrides"])
+    return Bridge(create_app(settings), front_limits(settings), settings.request_threads)
+
+
+def _command(name: str, db: Path, port: int) -> list[str]:
+    """``vpnaas serve`` (``front``), or the same app on granian's WSGI
+    interface with one blocking thread (``wsgi``, what ``vpnaas serve`` ran
+    before the front) or behind the front as it first ran (``before``, on
+    asyncio's loop)."""
+    if name == "front":
+        return vpnaas_command(db, port, 1)
     spec = json.dumps({"config_files": [], "overrides": {"database_url": seed.db_url(db)}})
+    run = (
+        f"run_granian('vpnaas.wsgi:from_environment', '{HOST}', {port}, 1, 1)"
+        if name == "wsgi"
+        else f"run_granian('bench.front:before', '{HOST}', {port}, 1, "
+        "interface='rsgi', http1=api_http1(load([])), loop='asyncio')"
+    )
     code = (
         "import os, sys; os.environ['VPNAAS_SERVE'] = sys.argv[1]; "
-        "from vpnaas.cli import run_granian; "
-        f"run_granian('vpnaas.wsgi:from_environment', '{HOST}', {port}, 1, 1)"
+        "from vpnaas.cli import api_http1, run_granian; "
+        "from vpnaas.settings import load; " + run
     )
     return [sys.executable, "-c", code, spec]
 
@@ -62,12 +91,11 @@ def main() -> int:
         topo = seed.build_template(work / "template.sqlite")
         seed.add_connections(work / "template.sqlite", 8)
         servers = []
-        for name in ("wsgi", "front"):
+        for name in NAMES:
             db = work / f"{name}.sqlite"
             seed.copy_db(work / "template.sqlite", db)
             port = free_port()
-            command = vpnaas_command(db, port, 1) if name == "front" else _wsgi_command(db, port)
-            servers.append(Process(name, command, port, work / f"{name}.log"))
+            servers.append(Process(name, _command(name, db, port), port, work / f"{name}.log"))
         try:
             for server in servers:
                 server.start()
@@ -94,10 +122,11 @@ def _drive(
     servers: list[Process], figures: dict[str, load.Request], pairs: int, seconds: int, work: Path
 ) -> None:
     print(
-        "| figure | c | WSGI, blocking thread: req/s, CPU ms/req | RSGI front: req/s, CPU ms/req "
-        "| front / WSGI: req/s, CPU |"
+        "| figure | c | WSGI, blocking thread: req/s, CPU ms/req "
+        "| front before: req/s, CPU ms/req | front as served: req/s, CPU ms/req "
+        "| as served / WSGI: req/s, CPU | as served / before: req/s, CPU |"
     )
-    print("|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for key, request in figures.items():
         for conns in (1, 8):
             rates: dict[str, list[float]] = {s.name: [] for s in servers}
@@ -114,10 +143,11 @@ def _drive(
                     )
             rate = {n: statistics.median(r) for n, r in rates.items()}
             cost = {n: statistics.median(c) for n, c in costs.items()}
+            cells = " | ".join(f"{rate[n]:,.0f}, {cost[n]:.3f}" for n in NAMES)
             print(
-                f"| {key} | {conns} | {rate['wsgi']:,.0f}, {cost['wsgi']:.3f} "
-                f"| {rate['front']:,.0f}, {cost['front']:.3f} "
-                f"| {rate['front'] / rate['wsgi']:.2f}, {cost['front'] / cost['wsgi']:.2f} |"
+                f"| {key} | {conns} | {cells} "
+                f"| {rate['front'] / rate['wsgi']:.2f}, {cost['front'] / cost['wsgi']:.2f} "
+                f"| {rate['front'] / rate['before']:.2f}, {cost['front'] / cost['before']:.2f} |"
             )
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import logging
 import multiprocessing
@@ -213,11 +214,12 @@ def serve(args: argparse.Namespace) -> int:
             return 1
         os.environ[SERVE_ENV] = json.dumps(spec)
         LOG.info(
-            "serving on http://%s:%s/ with %s worker(s) of %s thread(s)",
+            "serving on http://%s:%s/ with %s worker(s) of %s thread(s) on the %s event loop",
             settings.host,
             settings.port,
             settings.workers,
             settings.request_threads,
+            api_loop(),
         )
         metrics = MetricsListener.start(settings, run_granian)  # before any process that records
         if metrics is not None:
@@ -230,6 +232,7 @@ def serve(args: argparse.Namespace) -> int:
             settings.workers,
             interface="rsgi",
             http1=api_http1(settings),
+            loop=api_loop(),
         )
     finally:
         lifecycle.ignore_signals()
@@ -289,6 +292,14 @@ def api_http1(settings: settings_mod.Settings) -> Any:
     )
 
 
+def api_loop() -> str:
+    """The event loop the front runs on: on uvloop (granian's ``uvloop``
+    extra, a dependency) a request that reaches the loop costs a sixth to a
+    fifth less CPU than on asyncio's own loop (docs/decisions.md,
+    "Serving"); asyncio's loop only where uvloop is not installed."""
+    return "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
+
+
 def run_granian(
     factory: str,
     host: str,
@@ -298,17 +309,19 @@ def run_granian(
     *,
     interface: str = "wsgi",
     http1: Any = None,
+    loop: str = "asyncio",
 ) -> None:
     """Serve the application ``factory`` builds with granian until stopped.
 
     ``interface`` ``wsgi`` runs it on ``threads`` blocking threads per worker
     (granian's default is half its backpressure, hundreds; the benchmark's
     ceilings use this call, so they run on the same stack); ``rsgi`` is
-    for :class:`vpnaas.api.bridge.Bridge`, which keeps its own threads. A
-    worker that dies is started again (granian gives up, and the server
-    exits, when the same worker dies twice within a few seconds)."""
+    for :class:`vpnaas.api.bridge.Bridge`, which keeps its own threads and
+    runs on the event ``loop`` (:func:`api_loop`). A worker that dies is
+    started again (granian gives up, and the server exits, when the same
+    worker dies twice within a few seconds)."""
     from granian import Granian
-    from granian.constants import Interfaces
+    from granian.constants import Interfaces, Loops
 
     # granian forks its workers by default, and a forked worker inherits the
     # main process's signal handler: a SIGTERM that reaches it before it
@@ -320,6 +333,7 @@ def run_granian(
         address=host,
         port=port,
         interface=Interfaces(interface),
+        loop=Loops(loop),
         workers=workers,
         blocking_threads=threads,
         factory=True,

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from vpnaas.api.bridge import Bridge, FrontLimits
+from vpnaas.api.bridge import Bridge, FrontLimits, answer_bodyless_first
 from vpnaas.app import AgentApplication, Application, create_agent_app, create_app
 from vpnaas.auth import WSGIApp
 from vpnaas.db.rekey import check_configured
@@ -45,9 +45,12 @@ def from_environment() -> Application:
 
 def bridge_from_environment() -> Bridge:
     """What ``vpnaas serve``'s granian workers run: the app of
-    :func:`from_environment` behind the RSGI front (:mod:`vpnaas.api.bridge`)."""
+    :func:`from_environment` behind the RSGI front (:mod:`vpnaas.api.bridge`),
+    which answers requests without a body before they reach the loop."""
     settings = _served_settings()
-    return Bridge(create_app(settings), front_limits(settings), settings.request_threads)
+    bridge = Bridge(create_app(settings), front_limits(settings), settings.request_threads)
+    answer_bodyless_first(bridge)
+    return bridge
 
 
 def agent_from_environment() -> AgentApplication:

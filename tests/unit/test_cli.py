@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from alembic.script import ScriptDirectory
 
-from vpnaas.cli import _parser, main
+from vpnaas.cli import _parser, api_loop, main
 from vpnaas.db import migrate
 from vpnaas.db.engine import create_engine
 from vpnaas.db.secrets import Sealer
@@ -67,3 +67,9 @@ def test_serve_refuses_counts_below_one(
 def test_serve_no_response_cache_overrides_the_file_only_when_given() -> None:
     assert _parser().parse_args(["serve"]).response_cache is None
     assert _parser().parse_args(["serve", "--no-response-cache"]).response_cache is False
+
+
+def test_the_front_runs_on_uvloop() -> None:
+    # granian's uvloop extra is a dependency: the front costs less CPU on it
+    # (docs/decisions.md, "Serving"); asyncio's loop is only a fallback
+    assert api_loop() == "uvloop"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import sys
 from pathlib import Path
@@ -64,3 +65,25 @@ def test_metrics_application_needs_the_shared_directory(
     assert started == ["200 OK"]
     assert b"\nvpnaas_database_up 1.0\n" in body
     assert b'vpnaas_ipsec_site_connections{status="ACTIVE"} 0.0' in body
+
+
+def test_the_front_hooks_granians_scheduler(monkeypatch: pytest.MonkeyPatch) -> None:
+    # vpnaas serve's workers answer bodyless requests before the event loop
+    # (docs/decisions.md, "Serving"); a granian whose internals moved would
+    # silently lose that, so the granian installed is checked here
+    from granian._granian import CallbackScheduler
+    from granian.server import mp
+
+    from vpnaas.api.bridge import Bridge, FrontLimits, answer_bodyless_first
+
+    granians: Any = vars(mp)["_new_cbscheduler"]
+    monkeypatch.setattr(mp, "_new_cbscheduler", granians)  # put back afterwards
+    assert answer_bodyless_first(Bridge(wsgi.metrics_application, FrontLimits()))
+    loop = asyncio.new_event_loop()
+    try:
+        ours = vars(mp)["_new_cbscheduler"](loop, lambda watcher: None, impl_asyncio=True)
+        theirs = granians(loop, lambda watcher: None, impl_asyncio=True)
+    finally:
+        loop.close()
+    assert isinstance(ours, CallbackScheduler)
+    assert type(ours) is not type(theirs)

@@ -8,8 +8,10 @@ sending holds the thread, and on SQLite (one thread per worker) stops every
 other request. Here granian speaks RSGI instead; the body is awaited on the
 worker's event loop, within ``client_body_timeout`` and never beyond the
 size limit, and only a complete request reaches the WSGI application: on
-the loop itself when one request thread is configured (what one blocking
-thread did, without the hand-over), or on a pool of ``threads``.
+the loop itself when one request thread is configured, or on a pool of
+``threads``. With one request thread, a request without a body is answered
+where granian hands it over, on its blocking thread, as its WSGI interface
+did: it never waits for the loop (:func:`answer_bodyless_first`).
 
 The front also answers what must be refused before the application runs,
 each as a NeutronError document with its request id: a body that did not
@@ -24,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import io
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,7 +38,7 @@ import orjson
 from vpnaas import errors
 from vpnaas.api.request_id import RequestId
 
-__all__ = ["Bridge", "FrontLimits"]
+__all__ = ["Bridge", "FrontLimits", "answer_bodyless_first"]
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 Answer = tuple[int, list[tuple[str, str]], bytes]
@@ -118,6 +121,9 @@ class Bridge:
             if threads > 1
             else None
         )
+        #: with one request thread, the loop and granian's blocking thread
+        #: take turns running the application
+        self.turn = threading.Lock()
 
     def __rsgi_init__(self, loop: Any) -> None:
         return None
@@ -132,13 +138,30 @@ class Bridge:
             refusal = await self._take_body(environ, proto)
         app = self.app if refusal is None else RequestId(_Refusal(refusal))
         if self.pool is None or refusal is not None:
-            status, headers, data = call_wsgi(app, environ)
+            with self.turn:
+                status, headers, data = call_wsgi(app, environ)
         else:
             loop = asyncio.get_running_loop()
             status, headers, data = await loop.run_in_executor(self.pool, call_wsgi, app, environ)
         proto.response_bytes(status, headers, data)
 
     __call__ = __rsgi__
+
+    def answer_now(self, scope: Any, proto: Any) -> bool:
+        """Answer a request without a body on the calling thread, if the
+        application runs on one thread; whether it did (else the request
+        goes to :meth:`__rsgi__` on the loop, which awaits its body)."""
+        headers = scope.headers
+        if self.pool is not None or "transfer-encoding" in headers:
+            return False
+        if headers.get("content-length", "0") != "0":
+            return False
+        environ, refusal = self._environ(scope)
+        app = self.app if refusal is None else RequestId(_Refusal(refusal))
+        with self.turn:
+            status, answer_headers, data = call_wsgi(app, environ)
+        proto.response_bytes(status, answer_headers, data)
+        return True
 
     def _environ(self, scope: Any) -> tuple[dict[str, Any], errors.ApiError | None]:
         """The WSGI environ of ``scope`` (PEP 3333), and any limit it breaks."""
@@ -200,6 +223,59 @@ class Bridge:
         except TimeoutError:
             return None
         return b"".join(chunks)
+
+
+def answer_bodyless_first(bridge: Bridge) -> bool:
+    """Have this granian worker offer each request to
+    :meth:`Bridge.answer_now` on the blocking thread that receives it,
+    before handing it to the event loop; whether it could.
+
+    granian's RSGI interface runs every request on the worker's event loop,
+    reached from a blocking thread whose only work is to schedule it there:
+    one thread more than its WSGI interface crosses, which cost about half
+    of the small list's rate at one connection (docs/decisions.md,
+    "Serving"). granian has no option for this: the scheduler it builds for
+    the worker (``granian.server.mp._new_cbscheduler``, granian 2) is
+    replaced by one that offers each request to the bridge first; where
+    granian's internals differ it is left alone. Call it from the worker's
+    application factory, which granian runs before it builds the scheduler."""
+    try:
+        from granian import _futures
+        from granian._granian import CallbackScheduler
+        from granian.server import mp
+    except ImportError:
+        return False
+    on_loop_schedule: Any = getattr(_futures, "_cbsched_aioschedule", None)
+    if on_loop_schedule is None or not hasattr(mp, "_new_cbscheduler"):
+        return False
+
+    class Scheduler(CallbackScheduler):
+        def __init__(self, loop: Any, callback: Any, *task: Any) -> None:
+            super().__init__()
+            on_loop = on_loop_schedule(loop, self._ctx, callback)
+            context = self._ctx
+
+            def schedule(watcher: Any) -> None:
+                try:
+                    if context.copy().run(bridge.answer_now, watcher.scope, watcher.proto):
+                        return
+                except Exception as exc:  # noqa: BLE001 - granian would drop it unseen
+                    watcher.err(exc)
+                    return
+                on_loop(watcher)
+
+            self._schedule_fn = schedule
+
+    granian_scheduler = mp._new_cbscheduler
+
+    def new_scheduler(loop: Any, callback: Any, impl_asyncio: bool = False) -> Any:
+        if not impl_asyncio:  # granian's own task implementation: not hooked
+            return granian_scheduler(loop, callback, impl_asyncio=impl_asyncio)
+        # the last three are for granian's own task implementation only
+        return Scheduler(loop, callback, None, None, None)
+
+    mp._new_cbscheduler = new_scheduler
+    return True
 
 
 def _key(name: str) -> str:
