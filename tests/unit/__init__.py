@@ -1,7 +1,9 @@
 """Unit tests, laid out as ``src/vpnaas`` is: the tests of
 ``vpnaas/<package>/<module>.py`` live in ``tests/unit/<package>/test_<module>.py``
-(``tests/unit/api/test_body.py`` tests ``vpnaas.api.body``), and the tests of the
-top-level modules (``cli``, ``settings``, ``wsgi``) sit here beside this file.
+(``tests/unit/api/test_body.py`` tests ``vpnaas.api.body``; a package's
+``__init__`` is ``test_<package>.py``, as ``tests/unit/settings/test_settings.py``),
+and the tests of the top-level modules (``cli``, ``wsgi``) sit here beside this
+file.
 ``test_docs.py`` is the one module that mirrors no code: it checks that every
 citation of ``docs/`` in the repository resolves.
 
