@@ -1,5 +1,7 @@
 """Questions about the core topology (routers, ports, subnets) that the VPN
-rules ask of it; the answers come from the core tables alone."""
+rules ask of it, the answers from the core tables alone, and
+:func:`ip_version`, which the rules and the driver use to compare addresses
+with those answers."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ its ``sha1`` default. The stored shape is the same either way.
 
 from __future__ import annotations
 
+from vpnaas.spec.core import ACTIVE
 from vpnaas.spec.kinds import Bool, Enum, Int, Str, Uuid
 from vpnaas.spec.kinds import Cidr as CidrKind
 from vpnaas.spec.resource import Field, Resource, common_fields
@@ -32,7 +33,7 @@ __all__ = [
 
 # --- statuses -----------------------------------------------------------------
 
-ACTIVE = "ACTIVE"
+# ACTIVE is the core resources' status too (vpnaas.spec.core)
 DOWN = "DOWN"
 BUILD = "BUILD"
 ERROR = "ERROR"

@@ -1,28 +1,26 @@
 """The hook framework (``vpnaas.hooks``): what several packages contribute is
-put together without losing anything, and the routes of member actions come
-from the spec with a handler registered for each."""
+put together without losing anything, and the application registers the VPN
+guards with the core topology. The routes of the member actions whose
+handlers are contributed here are tested with the routes
+(``tests/unit/api/test_routes.py``)."""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
 import sqlalchemy as sa
-from falcon import testing
 
-from vpnaas.api.controller import Controller
-from vpnaas.app import Application, create_app
+from vpnaas.app import create_app
 from vpnaas.context import RequestContext
 from vpnaas.db.query import Clause, FilterHook, Hooks
 from vpnaas.db.tables import Schema
-from vpnaas.hooks import Guards, ResourceRules, RuleEnv, RuleOptions
+from vpnaas.hooks import Guards, ResourceRules, RuleEnv
 from vpnaas.hooks.compose import ComposedRules, Contribution, compose
 from vpnaas.rules.guards import refuse_if_in_endpoint_group, refuse_if_vpn_uses
 from vpnaas.settings import Settings, TopologySeed
-from vpnaas.spec import Catalog, Resource, catalog
-from vpnaas.spec.resource import Action
+from vpnaas.spec import Resource, catalog
 
 #: the rules below never look at their environment
 NO_ENV = cast(RuleEnv, None)
@@ -48,15 +46,6 @@ class Recorder(ResourceRules):
 
     def visibility(self, ctx: RequestContext, schema: Schema, res: Resource) -> Clause | None:
         return None if self.column is None else sa.column(self.column) == ctx.project_id
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Application]:
-    path = tmp_path_factory.mktemp("hooks") / "x.sqlite"
-    app = create_app(Settings(database_url=f"sqlite:///{path}", seed=TopologySeed(enabled=False)))
-    app.controller.schema.metadata.create_all(app.db.engine)
-    yield app
-    app.db.dispose()
 
 
 def test_rules_of_two_packages_for_one_resource_run_in_the_given_order() -> None:
@@ -128,46 +117,13 @@ def test_guards_of_every_package_run_in_the_given_order() -> None:
     assert calls == ["a s", "b s", "c r", "d r s"]
 
 
-def test_the_application_registers_the_vpn_guards_with_the_topology(app: Application) -> None:
-    guards = app.controller.guards
-    assert refuse_if_in_endpoint_group in guards.subnet_removal
-    assert refuse_if_vpn_uses in guards.interface_removal
-    assert len(guards.gateway_removal) == 1
-
-
-def test_every_declared_action_is_routed_to_its_handler(app: Application) -> None:
-    """The router's two actions are PUT routes built from the spec."""
-    client = testing.TestClient(app)
-    for action in catalog()["router"].actions:
-        assert ("router", action) in app.controller.actions
-        url = f"/v2.0/routers/00000000-0000-0000-0000-000000000000/{action}"
-        answer = client.simulate_put(url, json={}, headers={"X-Project-Id": "p"})
-        assert answer.status_code == 404
-        assert answer.json["NeutronError"]["type"] == "RouterNotFound"
-        assert client.simulate_get(url, headers={"X-Project-Id": "p"}).status_code == 405
-
-
-def _with_extra_action(base: Catalog) -> Catalog:
-    router = base["router"]
-    extra = Action("add_extraroutes", body={"type": "object"}, answer={"type": "object"})
-    router = dataclasses.replace(router, member_actions=(*router.member_actions, extra))
-    return Catalog(
-        resources=tuple(router if r.member == "router" else r for r in base.resources),
-        extensions=base.extensions,
-    )
-
-
-def test_an_action_the_spec_declares_needs_a_handler(app: Application) -> None:
-    controller = app.controller
-    with pytest.raises(ValueError, match="router add_extraroutes"):
-        Controller(
-            catalog=_with_extra_action(controller.catalog),
-            db=controller.db,
-            schema=controller.schema,
-            authorizer=controller.authz,
-            rules=controller.rules,
-            hooks=controller.hooks,
-            actions=controller.actions,
-            driver=controller.driver,
-            options=RuleOptions(),
-        )
+def test_the_application_registers_the_vpn_guards_with_the_topology(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/x.sqlite"
+    app = create_app(Settings(database_url=url, seed=TopologySeed(enabled=False)))
+    try:
+        guards = app.controller.guards
+        assert refuse_if_in_endpoint_group in guards.subnet_removal
+        assert refuse_if_vpn_uses in guards.interface_removal
+        assert len(guards.gateway_removal) == 1
+    finally:
+        app.db.dispose()

@@ -20,8 +20,9 @@ external network and, built through the API, this topology::
 
 The rules are called directly, inside a write transaction of the app's
 controller: :meth:`World.writing` opens it and hands over the rule
-environment. This file is the one place the tests reach the environment's
-type, so a move of the hook framework is re-pointed here only.
+environment. This file is the one place the rules tests reach the
+environment's type (:mod:`vpnaas.hooks`); the hook framework's own tests are
+``tests/unit/hooks/``.
 """
 
 from __future__ import annotations
