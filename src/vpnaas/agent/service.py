@@ -3,10 +3,17 @@
 Threads: one long-polls the server for the desired state, one listens to
 charon's events, one posts reports; the loop itself is the only one that
 changes charon or the routes. It wakes on a new desired state, on an
-event, and every half second; it reconciles fully on a new desired state,
-when charon's session was lost or charon restarted, and every
-``resync_interval`` seconds; it reports at once when a status changed and
-every ``report_interval`` seconds as a heartbeat.
+event, and every half second; it reconciles fully on a new desired state
+(once the states stop coming for :data:`SETTLE` seconds, or
+:data:`HOLD_MAX` after the first: a burst of creates costs a few reloads,
+not one per create), when charon's session was lost or charon restarted,
+and every ``resync_interval`` seconds; it reports at once when a status
+changed and every ``report_interval`` seconds as a heartbeat.
+
+A report carries only the connections whose revision, status, reason or
+telemetry (its times aside) changed since the server last accepted them,
+all of them after a start or a charon restart, and those the server asks
+for again (docs/agent-protocol.md §reports).
 """
 
 from __future__ import annotations
@@ -18,6 +25,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from vpnaas.agent.charon import since_utc
 from vpnaas.agent.charonconf import read_retransmit
@@ -36,6 +45,28 @@ LOG = logging.getLogger(__name__)
 TICK = 0.5
 POLL_WAIT = 30
 BINARY = "vpnaas-agent"
+#: a new desired state is applied once none newer came for this long ...
+SETTLE = 0.3
+#: ... or this long after the first one not applied yet
+HOLD_MAX = 1.5
+#: changes seen within this long of the first go in one report
+COALESCE = 0.05
+
+
+def _times_dropped(value: Any) -> Any:
+    """``value`` without its ``*_at`` stamps (made from charon's whole
+    seconds ago, they move by a second between two reads of the same SA)."""
+    if isinstance(value, Mapping):
+        return {k: _times_dropped(v) for k, v in value.items() if not k.endswith("_at")}
+    if isinstance(value, list):
+        return [_times_dropped(v) for v in value]
+    return value
+
+
+def fingerprint(entry: Mapping[str, Any]) -> object:
+    """What of a report entry, once accepted, need not be sent again."""
+    telemetry = orjson.dumps(_times_dropped(entry["telemetry"]), option=orjson.OPT_SORT_KEYS)
+    return entry["revision"], entry["status"], entry["reason"], telemetry
 
 
 @dataclass(frozen=True)
@@ -69,11 +100,16 @@ class Agent:
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._pending: DesiredState | None = None
+        self._offered = (0.0, 0.0)  # when the pending state came, and the first one not applied
         self._outcomes: list[Outcome] = []
         self._logged: list[tuple[str, str]] = []
         self._resync = True
         self._report: dict[str, Any] | None = None
+        self._entries: dict[str, dict[str, Any]] = {}
         self._report_ready = threading.Event()
+        # the reports thread's own: what the server has accepted, from which charon
+        self._acked: dict[str, object] = {}
+        self._acked_since: object = None
         self._last_key: object = None
         self._last_full = 0.0
 
@@ -98,9 +134,26 @@ class Agent:
 
     def offer(self, desired: DesiredState) -> None:
         """Hand the loop a new desired state (the poller does; tests may)."""
+        now = time.monotonic()
         with self._lock:
+            first = self._offered[1] if self._pending is not None else now
             self._pending = desired
+            self._offered = (now, first)
         self._wake.set()
+
+    @property
+    def reporting(self) -> frozenset[str]:
+        """The connections the agent's reports speak of now."""
+        with self._lock:
+            return frozenset(self._entries)
+
+    def _settled(self, now: float) -> float:
+        """0 when the pending desired state may be applied, else the seconds
+        until it may (more may come meanwhile). Under the lock."""
+        if self._pending is None or self.reconciler.desired is None:
+            return 0.0
+        last, first = self._offered
+        return max(0.0, min(last + SETTLE, first + HOLD_MAX) - now)
 
     # --- threads -------------------------------------------------------------------
 
@@ -116,7 +169,9 @@ class Agent:
             thread.start()
         while not self._stop.is_set():
             self.step()
-            self._wake.wait(TICK)
+            with self._lock:
+                wait = self._settled(time.monotonic()) or TICK
+            self._wake.wait(wait)
             self._wake.clear()
         self.events.stop()
         self.initiator.join(5.0)
@@ -145,28 +200,55 @@ class Agent:
 
     def _post_reports(self) -> None:
         while not self._stop.is_set():
-            self._report_ready.wait(self.options.report_interval)
+            if self._report_ready.wait(self.options.report_interval):
+                self._stop.wait(COALESCE)
             self._report_ready.clear()
             with self._lock:
-                report = self._report
+                report, entries = self._report, self._entries
             if report is None or self._stop.is_set():
                 continue
+            since = report["configurations"]["charon_since"]
+            if since != self._acked_since:  # another charon: report everything again
+                self._acked.clear()
+                self._acked_since = since
+            sent = {k: e for k, e in entries.items() if self._acked.get(k) != fingerprint(e)}
             try:
-                answer = self.client.report(report)
+                answer = self.client.report({**report, "connections": list(sent.values())})
             except ServerUnavailable as exc:
                 LOG.warning("report not delivered: %s", exc)
                 self._stop.wait(1.0)
                 self._report_ready.set()
                 continue
-            if answer.get("stale"):
-                LOG.info("stale in report: %s", answer.get("stale"))
+            self._acknowledge(answer, entries, sent)
+
+    def _acknowledge(
+        self,
+        answer: Mapping[str, Any],
+        entries: Mapping[str, Mapping[str, Any]],
+        sent: Mapping[str, Mapping[str, Any]],
+    ) -> None:
+        """Remember what the server accepted; forget what it asks for again."""
+        for conn_id in answer.get("accepted") or ():
+            if conn_id in sent:
+                self._acked[conn_id] = fingerprint(sent[conn_id])
+        if answer.get("stale"):
+            LOG.info("stale in report: %s", answer.get("stale"))
+        resend = [k for k in answer.get("resend") or () if k in entries]
+        for conn_id in [*(answer.get("stale") or ()), *resend]:
+            self._acked.pop(conn_id, None)
+        for conn_id in set(self._acked) - set(entries):
+            del self._acked[conn_id]
+        if any(k not in sent for k in resend):  # e.g. set DOWN while we were away
+            self._report_ready.set()
 
     # --- the loop --------------------------------------------------------------------
 
     def step(self) -> None:
         """One turn: reconcile if due, bring up what is missing, report."""
         with self._lock:
-            pending, self._pending = self._pending, None
+            pending = None if self._settled(time.monotonic()) else self._pending
+            if pending is not None:
+                self._pending = None
             outcomes, self._outcomes = self._outcomes, []
             logged, self._logged = self._logged, []
             resync, self._resync = self._resync, False
@@ -205,7 +287,7 @@ class Agent:
             }
             for conn_id, st in sorted(statuses.items())
         ]
-        report = {
+        report: dict[str, Any] = {
             "host": self.options.host,
             "binary": BINARY,
             "routers": list(self.options.routers),
@@ -216,11 +298,11 @@ class Agent:
                 "netns": self.options.netns,
                 "charon_since": since_utc(rec.since),
             },
-            "connections": connections,
         }
         key = [(str(c["id"]), c["revision"], str(c["status"]), c["reason"]) for c in connections]
         with self._lock:
             self._report = report
+            self._entries = {str(c["id"]): c for c in connections}
         if key != self._last_key:
             self._last_key = key
             LOG.info("status: %s", ", ".join(f"{c[0][:8]} {c[2]}" for c in key) or "no connections")
