@@ -37,6 +37,7 @@ from vpnaas.agent.reconcile import Reconciler
 from vpnaas.agent.routes import Routes
 from vpnaas.agent.status import ConnStatus, logged_reason
 from vpnaas.ipsec.desired import DesiredState, parse_state
+from vpnaas.ipsec.telemetry import without_times
 
 __all__ = ["Agent", "AgentOptions"]
 
@@ -46,26 +47,16 @@ TICK = 0.5
 POLL_WAIT = 30
 BINARY = "vpnaas-agent"
 #: a new desired state is applied once none newer came for this long ...
-SETTLE = 0.3
+SETTLE = 0.6
 #: ... or this long after the first one not applied yet
-HOLD_MAX = 1.5
+HOLD_MAX = 3.0
 #: changes seen within this long of the first go in one report
 COALESCE = 0.05
 
 
-def _times_dropped(value: Any) -> Any:
-    """``value`` without its ``*_at`` stamps (made from charon's whole
-    seconds ago, they move by a second between two reads of the same SA)."""
-    if isinstance(value, Mapping):
-        return {k: _times_dropped(v) for k, v in value.items() if not k.endswith("_at")}
-    if isinstance(value, list):
-        return [_times_dropped(v) for v in value]
-    return value
-
-
 def fingerprint(entry: Mapping[str, Any]) -> object:
     """What of a report entry, once accepted, need not be sent again."""
-    telemetry = orjson.dumps(_times_dropped(entry["telemetry"]), option=orjson.OPT_SORT_KEYS)
+    telemetry = orjson.dumps(without_times(entry["telemetry"]), option=orjson.OPT_SORT_KEYS)
     return entry["revision"], entry["status"], entry["reason"], telemetry
 
 

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from vpnaas import errors
 from vpnaas.db.statuses import load_columns, write_columns
 from vpnaas.drivers.strongswan import telemetry
-from vpnaas.drivers.strongswan.state import desired_state
+from vpnaas.drivers.strongswan.state import current_revisions
 from vpnaas.drivers.strongswan.tunnels import TunnelRows, iso_stamp
 from vpnaas.rules import RuleEnv
 from vpnaas.spec.agents import AGENT_BINARY, TIMESTAMP_FORMAT, agent_id
@@ -134,14 +134,8 @@ def apply_report(env: RuleEnv, report: Report) -> dict[str, list[str]]:
     which connections the agent should report again (docs/agent-protocol.md
     §reports: a report carries only what changed since the last one)."""
     was_alive = _heartbeat(env, report)
-    _lock_routers(env, report.routers)
-    state = desired_state(env, report.routers)
-    current: dict[str, tuple[str, bool]] = {}
-    for router in state["routers"]:
-        for service in router["services"]:
-            for conn in service["connections"]:
-                admin_up = conn["admin_state_up"] and service["admin_state_up"]
-                current[conn["id"]] = (conn["revision"], admin_up)
+    services, statuses = _lock_routers(env, report.routers)
+    current = current_revisions(env, report.routers, {entry.id for entry in report.connections})
     fresh: dict[str, ConnectionReport] = {}
     stale = []
     for entry in report.connections:
@@ -155,14 +149,12 @@ def apply_report(env: RuleEnv, report: Report) -> dict[str, list[str]]:
     since = report.configurations.get("charon_since")
     _record(env, report.host, since if isinstance(since, str) else None, fresh)
     named = {entry.id for entry in report.connections}
-    table = env.table("ipsec_site_connection")
-    stored = load_columns(env.repo.conn, table, sorted(set(current) - named), ("status",))
     resend = [
         conn_id
-        for conn_id, found in stored.items()
-        if not was_alive or found["status"] in PENDING_STATUSES
+        for conn_id, status in statuses.items()
+        if conn_id not in named and (not was_alive or status in PENDING_STATUSES)
     ]
-    _settle_services(env, [s["id"] for r in state["routers"] for s in r["services"]])
+    _settle_services(env, services)
     answer = {"accepted": list(fresh), "stale": stale}
     return {**answer, "resend": sorted(resend)} if resend else answer
 
@@ -192,11 +184,12 @@ def _record(
     tunnels.flush()
 
 
-def _lock_routers(env: RuleEnv, routers: tuple[str, ...]) -> None:
+def _lock_routers(env: RuleEnv, routers: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
     """Lock the services and connections of ``routers`` before reading
     their desired state, so an update committing meanwhile (it locks the
     rows it changes) waits, and no report for the old revision lands after
-    it (SQLite's write transaction excludes every other writer anyway)."""
+    it (SQLite's write transaction excludes every other writer anyway).
+    Return the services' ids and each connection's stored status."""
     services = env.table("vpnservice")
     conns = env.table("ipsec_site_connection")
     ids = list(
@@ -204,10 +197,14 @@ def _lock_routers(env: RuleEnv, routers: tuple[str, ...]) -> None:
             sa.select(services.c.id).where(services.c.router_id.in_(routers)).with_for_update()
         )
     )
-    if ids:
-        env.repo.conn.execute(
-            sa.select(conns.c.id).where(conns.c.vpnservice_id.in_(ids)).with_for_update()
-        ).all()
+    if not ids:
+        return ids, {}
+    rows = env.repo.conn.execute(
+        sa.select(conns.c.id, conns.c.status)
+        .where(conns.c.vpnservice_id.in_(ids))
+        .with_for_update()
+    )
+    return ids, {str(row.id): str(row.status) for row in rows}
 
 
 def _heartbeat(env: RuleEnv, report: Report) -> bool:

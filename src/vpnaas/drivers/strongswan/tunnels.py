@@ -16,6 +16,7 @@ from typing import Any
 
 from vpnaas.db.tunnels import TUNNEL_MEMBER, load_tunnels, save_tunnels
 from vpnaas.drivers.strongswan import telemetry
+from vpnaas.ipsec.telemetry import without_times
 from vpnaas.rules import RuleEnv
 
 __all__ = ["ISO_FORMAT", "TunnelRows", "iso_stamp"]
@@ -39,16 +40,6 @@ def _empty(conn_id: str) -> dict[str, Any]:
     }
 
 
-def _without_times(value: Any) -> Any:
-    """``value`` without its ``*_at`` stamps (the agent derives them from
-    charon's whole seconds, so they wobble by a second between reads)."""
-    if isinstance(value, Mapping):
-        return {k: _without_times(v) for k, v in value.items() if not k.endswith("_at")}
-    if isinstance(value, list):
-        return [_without_times(v) for v in value]
-    return value
-
-
 class TunnelRows:
     """The tunnel rows of some connections: read in one query, changed in
     memory, written back by :meth:`flush` in one statement per kind (new,
@@ -70,7 +61,7 @@ class TunnelRows:
     def telemetry(self, conn_id: str, host: str, since: str | None, sas: Mapping[str, Any]) -> None:
         """Keep what ``host``'s charon (started at ``since``) shows of ``conn_id``."""
         row = self._row(conn_id)
-        if _without_times(row["sas"]) == _without_times(sas):
+        if without_times(row["sas"]) == without_times(sas):
             sas = row["sas"]  # the same SAs, counters and settings: keep the first stamps
         counters = telemetry.merge_counters(row["counters"], since, sas)
         rekey = telemetry.rekeyed_at(row["counters"], counters, sas)
