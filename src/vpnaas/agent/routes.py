@@ -68,6 +68,19 @@ class Routes:
             return ""
         return proc.stdout
 
+    def batch(self, commands: Sequence[Sequence[str]]) -> str:
+        """Run many ``ip`` commands in one process (``-batch``; ``-force``
+        goes on past a failure); its complaints, "" when there were none.
+        Putting back 500 routes one process each took 10 s."""
+        if not commands:
+            return ""
+        cmd = ["ip", *(["-n", self.netns] if self.netns else []), "-force", "-batch", "-"]
+        lines = "".join(" ".join(args) + "\n" for args in commands)
+        proc = subprocess.run(  # noqa: S603
+            cmd, input=lines, capture_output=True, text=True, timeout=60, check=False
+        )
+        return proc.stderr.strip() if proc.returncode != 0 else ""
+
     def _json(self, *args: str) -> list[dict[str, Any]]:
         """``ip -j …`` decoded; [] when there is nothing (a table that does
         not exist yet, a missing device)."""
@@ -142,7 +155,7 @@ class Routes:
         for entry in self._json("-4", "route", "show", "table", CHARON_TABLE):
             dst = entry.get("dst", "")
             have[str(ipaddress.ip_network(dst if "/" in dst else f"{dst}/32"))] = entry
-        changed = 0
+        commands = []
         for cidr, tunnel in wanted.items():
             want_mtu = tunnel.mtu if tunnel.mtu < dev_mtu else None
             route = have.get(cidr)
@@ -158,9 +171,9 @@ class Routes:
             args += ["proto", "static", "scope", "global"]  # as charon adds it, so it can delete it
             args += ["src", src] if src else []
             args += ["mtu", str(want_mtu)] if want_mtu else []
-            try:
-                self.ip(*args)
-                changed += 1
-            except IpError as exc:  # charon may have removed it meanwhile
-                LOG.warning("route of %s not set: %s", cidr, exc)
+            commands.append(args)
+        failed = self.batch(commands)
+        if failed:  # charon may have removed one meanwhile
+            LOG.warning("routes not all set: %s", failed)
+        changed = len(commands)
         return changed

@@ -38,6 +38,7 @@ from vpnaas.agent.routes import Routes
 from vpnaas.agent.status import ConnStatus, logged_reason
 from vpnaas.ipsec.desired import DesiredState, parse_state
 from vpnaas.ipsec.telemetry import without_times
+from vpnaas.spec.vpn import ACTIVE
 
 __all__ = ["Agent", "AgentOptions"]
 
@@ -52,6 +53,9 @@ SETTLE = 0.6
 HOLD_MAX = 3.0
 #: changes seen within this long of the first go in one report
 COALESCE = 0.05
+
+
+_GONE = ConnStatus(ACTIVE)  # a connection no longer wanted is not reported at all
 
 
 def fingerprint(entry: Mapping[str, Any]) -> object:
@@ -260,10 +264,23 @@ class Agent:
         if rec.restarts != restarts and desired is not None:  # charon restarted meanwhile
             rec.apply(desired)
             sas = rec.list_sas()
+        statuses = rec.statuses(sas) if desired is not None else {}
+        if self._went_down(statuses):  # before the routes, which may take a while
+            self._publish(statuses)
         if sas is not None and rec.charon is not None and desired is not None:
             rec.sync_tunnel_routes(sas)
             self.initiator.check(desired.groups(), sas, rec.charon)
-        self._publish(rec.statuses(sas) if desired is not None else {})
+        self._publish(statuses)
+
+    def _went_down(self, statuses: Mapping[str, ConnStatus]) -> bool:
+        """Whether a connection reported ACTIVE is no longer: that is told
+        at once; an ACTIVE waits for its routes."""
+        with self._lock:
+            before = self._entries
+        return any(
+            entry["status"] == ACTIVE and statuses.get(conn_id, _GONE).status != ACTIVE
+            for conn_id, entry in before.items()
+        )
 
     def _publish(self, statuses: Mapping[str, ConnStatus]) -> None:
         rec = self.reconciler
