@@ -9,9 +9,9 @@ children keep coming up: charon is still starting them itself), longer on
 the gateway that does not start at load (so both sides rarely start at
 once), never while charon already works on it (a CONNECTING IKE SA, a
 child being installed), at most one initiation per peer address at a
-time, and with a growing pause after failures. Each initiation runs on a thread of its own with its own
-VICI session; its outcome (the failure reason read from charon's log
-lines) is handed to ``on_done``.
+time, and with a growing pause after failures. Each initiation runs on a
+thread of its own with its own VICI session; its outcome (the failure
+reason read from charon's log lines) is handed to ``on_done``.
 
 When both sides initiated at once, two IKE SAs exist; both agents keep the
 one with the smallest initiator SPI, and each ends only the ones it
