@@ -186,7 +186,9 @@ def peer_death(w: World, conns_a: list[str]) -> dict[str, float]:
 
 
 def flipper(w: World, conn: str, stop: threading.Event, counter: list[int]) -> None:
-    """A stand-in agent for router A: one connection ACTIVE, DOWN, ACTIVE…"""
+    """A stand-in agent for router A: every connection once, then, as the
+    agent does (docs/agent-protocol.md §reports), only what changed: one
+    connection ACTIVE, DOWN, ACTIVE…"""
     host = f"gw-{w.gw.a.netns}"
     state = w.desired_state(w.gw.a.netns, w.routers["a"])
     revisions = {
@@ -195,14 +197,16 @@ def flipper(w: World, conn: str, stop: threading.Event, counter: list[int]) -> N
         for s in r["services"]
         for c in s["connections"]
     }
-    statuses = dict.fromkeys(revisions, "DOWN")
+    changed = dict.fromkeys(revisions, "DOWN")
+    status = "DOWN"
     while not stop.is_set():
         started = time.monotonic()
-        statuses[conn] = "ACTIVE" if statuses[conn] == "DOWN" else "DOWN"
-        report = [{"id": i, "revision": revisions[i], "status": s} for i, s in statuses.items()]
+        report = [{"id": i, "revision": revisions[i], "status": s} for i, s in changed.items()]
         w.agent_call("agent/v1/reports", {"host": host, "routers": [w.routers["a"]],
                                           "connections": report})  # fmt: skip
         counter[0] += 1
+        status = "ACTIVE" if status == "DOWN" else "DOWN"
+        changed = {conn: status}
         stop.wait(max(0.0, 1 / FLIPS_PER_SECOND - (time.monotonic() - started)))
 
 

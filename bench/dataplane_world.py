@@ -252,10 +252,12 @@ def world(n: int) -> Iterator[World]:
     """Gateways, server, topology and agents for ``n`` tunnels; all torn
     down after."""
     pid = os.getpid()
-    state = Path(f"/var/lib/vpnaas-bench-{pid}")
+    prefix = os.environ.get("VPNAAS_LAB_PREFIX")  # on a shared machine: each their own
+    state = Path(f"/var/lib/{prefix}/bench-{pid}" if prefix else f"/var/lib/vpnaas-bench-{pid}")
+    names = (f"{prefix}e", f"{prefix}f") if prefix else (f"vpb{pid}a", f"vpb{pid}b")
     extra = tuple([f"{net[1]}/28" for net in lans(side, n)] for side in (11, 12))
     with (
-        gateways(state, (f"vpb{pid}a", f"vpb{pid}b"), extra_lan=extra, charon=DOS) as gw,  # type: ignore[arg-type]
+        gateways(state, names, extra_lan=extra, charon=DOS) as gw,  # type: ignore[arg-type]
         lab_server(state / "server") as server,
     ):
         w = World(gw, server, state)

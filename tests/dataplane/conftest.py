@@ -5,10 +5,12 @@ does)."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +21,20 @@ from vpnaas.agent.service import Agent, AgentOptions
 from vpnaas.ipsec.desired import parse_state
 
 MISSING = ipsec.dataplane_missing()
+#: namespaces and state of these tests: ``<prefix>a`` ... under
+#: ``/var/lib/<prefix>/`` when set (engineers sharing a machine each keep to
+#: their own prefix), else the lab's random ``vpt<N>`` ones
+PREFIX = os.environ.get("VPNAAS_LAB_PREFIX", "")
+
+
+def place(first: str, second: str) -> dict[str, Any]:
+    """``ipsec.gateways`` arguments for the gateway pair ``first``/``second``."""
+    if not PREFIX:
+        return {}
+    names = (f"{PREFIX}{first}", f"{PREFIX}{second}")
+    return {"state": Path("/var/lib") / PREFIX / f"{first}{second}", "names": names}
+
+
 #: for the test modules here: they need root, charon and tcpdump
 DATAPLANE = [
     pytest.mark.dataplane,
@@ -28,10 +44,16 @@ DATAPLANE = [
 
 @dataclass
 class RecordingServer:
-    """Answers no desired state (tests hand it to the agent) and keeps every
-    report with the time it arrived."""
+    """Answers no desired state (tests hand it to the agent), keeps every
+    report with the time it arrived, and what they say together: a report
+    carries only what changed (docs/agent-protocol.md §reports), so the
+    latest word on a connection may be in an earlier one."""
 
     reports: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
+    #: the connections the agent reports on now (the fixture sets it: a
+    #: report does not name the connections that went)
+    current: Callable[[], set[str]] = set
+    _said: dict[str, dict[str, Any]] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def state(self, host: str, routers: Any, known: str | None, wait: int) -> None:
@@ -39,20 +61,21 @@ class RecordingServer:
 
     def report(self, report: dict[str, Any]) -> dict[str, Any]:
         self.reports.append((time.monotonic(), report))
+        self._said.update((c["id"], c) for c in report["connections"])
         return {"accepted": [c["id"] for c in report["connections"]], "stale": []}
 
+    def _now(self) -> list[dict[str, Any]]:
+        current = self.current()
+        return [c for conn_id, c in sorted(self._said.items()) if conn_id in current]
+
     def latest(self) -> dict[str, tuple[str, str | None]]:
-        if not self.reports:
-            return {}
-        return {c["id"]: (c["status"], c["reason"]) for c in self.reports[-1][1]["connections"]}
+        return {c["id"]: (c["status"], c["reason"]) for c in self._now()}
 
     def revisions(self) -> dict[str, str]:
-        if not self.reports:
-            return {}
-        return {c["id"]: c["revision"] for c in self.reports[-1][1]["connections"]}
+        return {c["id"]: c["revision"] for c in self._now()}
 
     def telemetry(self, conn_id: str) -> dict[str, Any]:
-        for c in self.reports[-1][1]["connections"]:
+        for c in self._now():
             if c["id"] == conn_id:
                 return dict(c["telemetry"])
         return {}
@@ -143,7 +166,7 @@ def assert_ping_blocked(gw: ipsec.Gateways) -> None:
 
 @pytest.fixture(scope="module")
 def gw() -> Iterator[ipsec.Gateways]:
-    with ipsec.gateways() as gateways:
+    with ipsec.gateways(**place("a", "b")) as gateways:
         yield gateways
 
 
@@ -158,6 +181,7 @@ def _start(site: ipsec.Site) -> RunningAgent:
         strongswan_conf=str(site.conf),
     )
     agent = Agent(options, server)  # type: ignore[arg-type]
+    server.current = lambda: set(agent.reporting)
     thread = threading.Thread(target=agent.run, name=f"agent-{site.netns}", daemon=True)
     thread.start()
     return RunningAgent(site, agent, server, thread)

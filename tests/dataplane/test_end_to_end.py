@@ -28,6 +28,7 @@ from tests.dataplane.conftest import (
     assert_ping_only_esp,
     ike_sas,
     loaded,
+    place,
 )
 from tests.support import ipsec
 from tests.support.agent_process import AgentProcess
@@ -140,7 +141,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         "vpnaas": {"driver": "strongswan"},
         "agent_api": {"bind_port": str(agent_port), "agent_down_time": str(3 * REPORT_INTERVAL)},
     }
-    with ipsec.gateways() as gw:
+    with ipsec.gateways(**place("c", "d")) as gw:
         server = start_server(workdir, config=config)
         w = World(gw, workdir, config, server, {}, {}, {})
         try:

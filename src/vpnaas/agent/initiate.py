@@ -4,13 +4,14 @@ have no SA, one peer at a time, and end duplicate IKE SAs.
 charon initiates a ``start_action = start`` child itself when it is loaded;
 this covers the rest (the peer deleted the SA, an attempt failed, a psk
 change ended the SA). A group is initiated only after it has been without
-an SA for a short, jittered grace time, longer on the gateway that does not
-start at load (so both sides rarely start at once), never while charon
-already works on it (a CONNECTING IKE SA, a child being installed), at
-most one initiation per peer address at a time, and with a growing pause
-after failures. Each initiation runs on a thread of its own with its own
-VICI session; its outcome (the failure reason read from charon's log
-lines) is handed to ``on_done``.
+an SA for a short, jittered grace time (started again while its missing
+children keep coming up: charon is still starting them itself), longer on
+the gateway that does not start at load (so both sides rarely start at
+once), never while charon already works on it (a CONNECTING IKE SA, a
+child being installed), at most one initiation per peer address at a
+time, and with a growing pause after failures. Each initiation runs on a
+thread of its own with its own VICI session; its outcome (the failure
+reason read from charon's log lines) is handed to ``on_done``.
 
 When both sides initiated at once, two IKE SAs exist; both agents keep the
 one with the smallest initiator SPI, and each ends only the ones it
@@ -71,6 +72,7 @@ class Initiator:
         self._missing_since: dict[str, float] = {}
         self._next_try: dict[str, float] = {}
         self._backoff: dict[str, float] = {}
+        self._progress: dict[str, int] = {}  # children missing at the last check, per group
         self._threads: list[threading.Thread] = []
 
     def check(
@@ -88,9 +90,16 @@ class Initiator:
             if not missing:
                 self._missing_since.pop(group.name, None)
                 self._backoff.pop(group.name, None)
+                self._progress.pop(group.name, None)
                 continue
             if any(ike.get("state") == IKE_CONNECTING for ike in mine):
                 continue
+            if len(missing) < self._progress.get(group.name, len(missing) + 1):
+                # charon is still bringing up children itself (hundreds at
+                # load): racing it with initiations of the same children
+                # slows both; the grace time starts again
+                self._missing_since[group.name] = now + self._grace(group)
+            self._progress[group.name] = len(missing)
             if now < self._missing_since.setdefault(group.name, now + self._grace(group)):
                 continue
             if now < self._next_try.get(group.name, 0.0):

@@ -36,7 +36,9 @@ from vpnaas.agent.status import (
     INSTALLED,
     PEER_NOT_RESPONDING,
     ConnStatus,
+    GroupSAs,
     group_sas,
+    sas_by_group,
     status_of,
 )
 from vpnaas.ipsec import translate
@@ -238,8 +240,10 @@ class Reconciler:
         out: dict[str, ConnStatus] = {}
         if self.desired is None:
             return out
+        by_group = sas_by_group(sas or [])
         for group in self.desired.groups():
-            mine = group_sas(sas or [], group.name)
+            mine = GroupSAs.of(by_group.get(group.name, []))
+            timeout = self.dpd_timeout(group)
             for conn in group.connections:
                 failure = self.failures.get(conn.id) if sas is not None else CHARON_UNAVAILABLE
                 out[conn.id] = status_of(
@@ -248,7 +252,7 @@ class Reconciler:
                     children=translate.child_names(conn),
                     sas=mine,
                     last_failure=failure if conn.local_address else NO_LOCAL_ADDRESS,
-                    dpd_timeout=self.dpd_timeout(group),
+                    dpd_timeout=timeout,
                     mtu=conn.mtu,
                 )
                 if out[conn.id].status == ACTIVE:  # up again: the last failure is over

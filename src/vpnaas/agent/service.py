@@ -3,10 +3,17 @@
 Threads: one long-polls the server for the desired state, one listens to
 charon's events, one posts reports; the loop itself is the only one that
 changes charon or the routes. It wakes on a new desired state, on an
-event, and every half second; it reconciles fully on a new desired state,
-when charon's session was lost or charon restarted, and every
-``resync_interval`` seconds; it reports at once when a status changed and
-every ``report_interval`` seconds as a heartbeat.
+event, and every half second; it reconciles fully on a new desired state
+(once the states stop coming for :data:`SETTLE` seconds, or
+:data:`HOLD_MAX` after the first: a burst of creates costs a few reloads,
+not one per create), when charon's session was lost or charon restarted,
+and every ``resync_interval`` seconds; it reports at once when a status
+changed and every ``report_interval`` seconds as a heartbeat.
+
+A report carries only the connections whose revision, status, reason or
+telemetry (its times aside) changed since the server last accepted them,
+all of them after a start or a charon restart, and those the server asks
+for again (docs/agent-protocol.md §reports).
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from vpnaas.agent.charon import since_utc
 from vpnaas.agent.charonconf import read_retransmit
 from vpnaas.agent.client import ServerClient, ServerUnavailable
@@ -28,6 +37,8 @@ from vpnaas.agent.reconcile import Reconciler
 from vpnaas.agent.routes import Routes
 from vpnaas.agent.status import ConnStatus, logged_reason
 from vpnaas.ipsec.desired import DesiredState, parse_state
+from vpnaas.ipsec.telemetry import without_times
+from vpnaas.spec.vpn import ACTIVE
 
 __all__ = ["Agent", "AgentOptions"]
 
@@ -36,6 +47,21 @@ LOG = logging.getLogger(__name__)
 TICK = 0.5
 POLL_WAIT = 30
 BINARY = "vpnaas-agent"
+#: a new desired state is applied once none newer came for this long ...
+SETTLE = 0.6
+#: ... or this long after the first one not applied yet
+HOLD_MAX = 3.0
+#: changes seen within this long of the first go in one report
+COALESCE = 0.05
+
+
+_GONE = ConnStatus(ACTIVE)  # a connection no longer wanted is not reported at all
+
+
+def fingerprint(entry: Mapping[str, Any]) -> object:
+    """What of a report entry, once accepted, need not be sent again."""
+    telemetry = orjson.dumps(without_times(entry["telemetry"]), option=orjson.OPT_SORT_KEYS)
+    return entry["revision"], entry["status"], entry["reason"], telemetry
 
 
 @dataclass(frozen=True)
@@ -69,11 +95,16 @@ class Agent:
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._pending: DesiredState | None = None
+        self._offered = (0.0, 0.0)  # when the pending state came, and the first one not applied
         self._outcomes: list[Outcome] = []
         self._logged: list[tuple[str, str]] = []
         self._resync = True
         self._report: dict[str, Any] | None = None
+        self._entries: dict[str, dict[str, Any]] = {}
         self._report_ready = threading.Event()
+        # the reports thread's own: what the server has accepted, from which charon
+        self._acked: dict[str, object] = {}
+        self._acked_since: object = None
         self._last_key: object = None
         self._last_full = 0.0
 
@@ -98,9 +129,26 @@ class Agent:
 
     def offer(self, desired: DesiredState) -> None:
         """Hand the loop a new desired state (the poller does; tests may)."""
+        now = time.monotonic()
         with self._lock:
+            first = self._offered[1] if self._pending is not None else now
             self._pending = desired
+            self._offered = (now, first)
         self._wake.set()
+
+    @property
+    def reporting(self) -> frozenset[str]:
+        """The connections the agent's reports speak of now."""
+        with self._lock:
+            return frozenset(self._entries)
+
+    def _settled(self, now: float) -> float:
+        """0 when the pending desired state may be applied, else the seconds
+        until it may (more may come meanwhile). Under the lock."""
+        if self._pending is None or self.reconciler.desired is None:
+            return 0.0
+        last, first = self._offered
+        return max(0.0, min(last + SETTLE, first + HOLD_MAX) - now)
 
     # --- threads -------------------------------------------------------------------
 
@@ -116,7 +164,9 @@ class Agent:
             thread.start()
         while not self._stop.is_set():
             self.step()
-            self._wake.wait(TICK)
+            with self._lock:
+                wait = self._settled(time.monotonic()) or TICK
+            self._wake.wait(wait)
             self._wake.clear()
         self.events.stop()
         self.initiator.join(5.0)
@@ -145,28 +195,55 @@ class Agent:
 
     def _post_reports(self) -> None:
         while not self._stop.is_set():
-            self._report_ready.wait(self.options.report_interval)
+            if self._report_ready.wait(self.options.report_interval):
+                self._stop.wait(COALESCE)
             self._report_ready.clear()
             with self._lock:
-                report = self._report
+                report, entries = self._report, self._entries
             if report is None or self._stop.is_set():
                 continue
+            since = report["configurations"]["charon_since"]
+            if since != self._acked_since:  # another charon: report everything again
+                self._acked.clear()
+                self._acked_since = since
+            sent = {k: e for k, e in entries.items() if self._acked.get(k) != fingerprint(e)}
             try:
-                answer = self.client.report(report)
+                answer = self.client.report({**report, "connections": list(sent.values())})
             except ServerUnavailable as exc:
                 LOG.warning("report not delivered: %s", exc)
                 self._stop.wait(1.0)
                 self._report_ready.set()
                 continue
-            if answer.get("stale"):
-                LOG.info("stale in report: %s", answer.get("stale"))
+            self._acknowledge(answer, entries, sent)
+
+    def _acknowledge(
+        self,
+        answer: Mapping[str, Any],
+        entries: Mapping[str, Mapping[str, Any]],
+        sent: Mapping[str, Mapping[str, Any]],
+    ) -> None:
+        """Remember what the server accepted; forget what it asks for again."""
+        for conn_id in answer.get("accepted") or ():
+            if conn_id in sent:
+                self._acked[conn_id] = fingerprint(sent[conn_id])
+        if answer.get("stale"):
+            LOG.info("stale in report: %s", answer.get("stale"))
+        resend = [k for k in answer.get("resend") or () if k in entries]
+        for conn_id in [*(answer.get("stale") or ()), *resend]:
+            self._acked.pop(conn_id, None)
+        for conn_id in set(self._acked) - set(entries):
+            del self._acked[conn_id]
+        if any(k not in sent for k in resend):  # e.g. set DOWN while we were away
+            self._report_ready.set()
 
     # --- the loop --------------------------------------------------------------------
 
     def step(self) -> None:
         """One turn: reconcile if due, bring up what is missing, report."""
         with self._lock:
-            pending, self._pending = self._pending, None
+            pending = None if self._settled(time.monotonic()) else self._pending
+            if pending is not None:
+                self._pending = None
             outcomes, self._outcomes = self._outcomes, []
             logged, self._logged = self._logged, []
             resync, self._resync = self._resync, False
@@ -187,10 +264,23 @@ class Agent:
         if rec.restarts != restarts and desired is not None:  # charon restarted meanwhile
             rec.apply(desired)
             sas = rec.list_sas()
+        statuses = rec.statuses(sas) if desired is not None else {}
+        if self._went_down(statuses):  # before the routes, which may take a while
+            self._publish(statuses)
         if sas is not None and rec.charon is not None and desired is not None:
             rec.sync_tunnel_routes(sas)
             self.initiator.check(desired.groups(), sas, rec.charon)
-        self._publish(rec.statuses(sas) if desired is not None else {})
+        self._publish(statuses)
+
+    def _went_down(self, statuses: Mapping[str, ConnStatus]) -> bool:
+        """Whether a connection reported ACTIVE is no longer: that is told
+        at once; an ACTIVE waits for its routes."""
+        with self._lock:
+            before = self._entries
+        return any(
+            entry["status"] == ACTIVE and statuses.get(conn_id, _GONE).status != ACTIVE
+            for conn_id, entry in before.items()
+        )
 
     def _publish(self, statuses: Mapping[str, ConnStatus]) -> None:
         rec = self.reconciler
@@ -205,7 +295,7 @@ class Agent:
             }
             for conn_id, st in sorted(statuses.items())
         ]
-        report = {
+        report: dict[str, Any] = {
             "host": self.options.host,
             "binary": BINARY,
             "routers": list(self.options.routers),
@@ -216,11 +306,11 @@ class Agent:
                 "netns": self.options.netns,
                 "charon_since": since_utc(rec.since),
             },
-            "connections": connections,
         }
         key = [(str(c["id"]), c["revision"], str(c["status"]), c["reason"]) for c in connections]
         with self._lock:
             self._report = report
+            self._entries = {str(c["id"]): c for c in connections}
         if key != self._last_key:
             self._last_key = key
             LOG.info("status: %s", ", ".join(f"{c[0][:8]} {c[2]}" for c in key) or "no connections")

@@ -25,9 +25,11 @@ __all__ = [
     "PEER_NOT_RESPONDING",
     "WAITING",
     "ConnStatus",
+    "GroupSAs",
     "failure_reason",
     "group_sas",
     "logged_reason",
+    "sas_by_group",
     "status_of",
 ]
 
@@ -105,16 +107,44 @@ def group_sas(sas: Iterable[Mapping[str, Any]], group: str) -> list[dict[str, An
     return [dict(sa) for entry in sas for name, sa in entry.items() if name == group]
 
 
-def _installed(sas: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    """INSTALLED children by name, from ESTABLISHED IKE SAs only."""
-    found: dict[str, dict[str, Any]] = {}
-    for ike in sas:
-        if ike.get("state") != ESTABLISHED:
-            continue
-        for child in (ike.get("child-sas") or {}).values():
-            if child.get("state") == INSTALLED:
-                found.setdefault(str(child.get("name")), dict(child))
+def sas_by_group(sas: Iterable[Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The IKE SAs of every group in a ``list-sas`` answer, in one pass."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for entry in sas:
+        for name, sa in entry.items():
+            found.setdefault(name, []).append(dict(sa))
     return found
+
+
+@dataclass(frozen=True)
+class GroupSAs:
+    """A group's IKE SAs, read once for all its connections (a group of
+    500 children would otherwise be walked once per connection)."""
+
+    sas: Sequence[Mapping[str, Any]]
+    #: INSTALLED children by name, from ESTABLISHED IKE SAs only
+    installed: Mapping[str, Mapping[str, Any]]
+    #: the IKE SA telemetry describes: the first ESTABLISHED one, else the first
+    ike: Mapping[str, Any] | None
+    #: that SA's child SAs by name, each with its place among them
+    children: Mapping[str, Sequence[tuple[int, Mapping[str, Any]]]]
+
+    @classmethod
+    def of(cls, sas: Sequence[Mapping[str, Any]]) -> GroupSAs:
+        installed: dict[str, Mapping[str, Any]] = {}
+        for sa in sas:
+            if sa.get("state") != ESTABLISHED:
+                continue
+            for child in (sa.get("child-sas") or {}).values():
+                if child.get("state") == INSTALLED:
+                    installed.setdefault(str(child.get("name")), child)
+        established = [sa for sa in sas if sa.get("state") == ESTABLISHED]
+        ikes = established or list(sas)
+        ike = ikes[0] if ikes else None
+        children: dict[str, list[tuple[int, Mapping[str, Any]]]] = {}
+        for place, child in enumerate(((ike or {}).get("child-sas") or {}).values()):
+            children.setdefault(str(child.get("name")), []).append((place, child))
+        return cls(sas, installed, ike, children)
 
 
 def _int(value: Any) -> int | None:
@@ -187,22 +217,19 @@ def _child(child: Mapping[str, Any], now: datetime) -> dict[str, Any]:
 
 
 def _telemetry(
-    sas: Sequence[Mapping[str, Any]], children: Sequence[str], extra: Mapping[str, Any]
+    group: GroupSAs, children: Sequence[str], extra: Mapping[str, Any]
 ) -> dict[str, Any]:
     """What ``list-sas`` shows of one connection (docs/agent-protocol.md
     §telemetry): its IKE SA and its child SAs, times made absolute."""
     now = datetime.now(UTC)
     out: dict[str, Any] = {k: v for k, v in extra.items() if v is not None}
-    established = [ike for ike in sas if ike.get("state") == ESTABLISHED]
-    ikes = established or list(sas)
-    if ikes:
-        out["ike_sa"] = _ike(ikes[0], now)
-    out["child_sas"] = [
-        _child(child, now)
-        for ike in ikes[:1]
-        for child in (ike.get("child-sas") or {}).values()
-        if child.get("name") in children
-    ]
+    if group.ike is not None:
+        out["ike_sa"] = _ike(group.ike, now)
+    mine = sorted(
+        (entry for name in dict.fromkeys(children) for entry in group.children.get(name, ())),
+        key=lambda entry: entry[0],
+    )
+    out["child_sas"] = [_child(child, now) for _, child in mine]
     return out
 
 
@@ -211,7 +238,7 @@ def status_of(
     enabled: bool,
     initiator: str,
     children: Sequence[str],
-    sas: Sequence[Mapping[str, Any]],
+    sas: Sequence[Mapping[str, Any]] | GroupSAs,
     last_failure: str | None = None,
     dpd_timeout: float | None = None,
     mtu: int | None = None,
@@ -222,13 +249,14 @@ def status_of(
         enabled: the connection and its service are admin-up.
         initiator: the connection's ``initiator``.
         children: the child names the connection expects.
-        sas: its group's IKE SAs from ``list-sas``.
+        sas: its group's IKE SAs from ``list-sas`` (or read once: :class:`GroupSAs`).
         last_failure: why the last load or initiation failed, if it did.
         dpd_timeout: the effective DPD timeout, reported in the telemetry.
         mtu: the MTU set on the tunnel routes, reported likewise.
     """
-    installed = _installed(sas)
-    telemetry = _telemetry(sas, children, {"dpd_timeout": dpd_timeout, "mtu": mtu})
+    group = sas if isinstance(sas, GroupSAs) else GroupSAs.of(sas)
+    installed = group.installed
+    telemetry = _telemetry(group, children, {"dpd_timeout": dpd_timeout, "mtu": mtu})
     if not enabled:
         return ConnStatus(DOWN, ADMIN_DOWN, telemetry)
     if last_failure == CONFIG_REFUSED:
@@ -239,7 +267,7 @@ def status_of(
         return ConnStatus(ERROR, last_failure, telemetry)
     if last_failure:
         return ConnStatus(DOWN, last_failure, telemetry)
-    if sas:
+    if group.sas:
         return ConnStatus(DOWN, CONNECTING, telemetry)
     if initiator == "response-only":
         return ConnStatus(DOWN, WAITING, telemetry)

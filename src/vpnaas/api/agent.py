@@ -105,7 +105,9 @@ class SharedStates:
     """One build per version of the write counters, for every router list
     agents wait on: after a write, 50 waiting agents cost one load of their
     rows, not 50; under a stream of writes, one build every
-    ``min_interval`` seconds at most."""
+    ``min_interval`` seconds at most, and never more than a third of the
+    time (a build of 1,000 connections takes a while, in the process that
+    serves the API)."""
 
     def __init__(
         self, build: Callable[[list[Key]], dict[Key, dict[str, Any]]], min_interval: float = 0.25
@@ -113,6 +115,7 @@ class SharedStates:
         self.build = build
         self.min_interval = min_interval
         self.built = 0.0
+        self.pause = min_interval
         self.lock = threading.Lock()
         self.version: Version | None = None
         self.states: dict[Key, dict[str, Any]] = {}
@@ -122,12 +125,14 @@ class SharedStates:
         """The state of ``key`` as of ``version`` (or newer)."""
         with self.lock:
             if version != self.version:
-                pause = self.built + self.min_interval - time.monotonic()
+                pause = self.built + self.pause - time.monotonic()
                 if pause > 0:  # a stream of writes: build at most every min_interval
                     time.sleep(pause)
+                started = time.monotonic()
                 self.states = self.build(sorted({*self.waiting, key}))
                 self.version = version
                 self.built = time.monotonic()
+                self.pause = max(self.min_interval, 3 * (self.built - started))
             elif key not in self.states:
                 self.states.update(self.build([key]))
             return self.states[key]

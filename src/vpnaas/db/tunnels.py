@@ -16,7 +16,14 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-__all__ = ["TUNNEL_MEMBER", "load_tunnel", "save_tunnel", "status_notes", "tunnels_table"]
+__all__ = [
+    "TUNNEL_MEMBER",
+    "load_tunnel",
+    "load_tunnels",
+    "save_tunnels",
+    "status_notes",
+    "tunnels_table",
+]
 
 #: the write counter (``revisions``) a change of this table bumps
 TUNNEL_MEMBER = "tunnel"
@@ -42,15 +49,27 @@ def tunnels_table(metadata: sa.MetaData, **options: Any) -> sa.Table:
     )
 
 
-def load_tunnel(conn: sa.Connection, table: sa.Table, connection_id: str) -> dict[str, Any] | None:
-    """The row of ``connection_id`` with its documents decoded, or None."""
-    row = conn.execute(sa.select(table).where(table.c.connection_id == connection_id)).first()
-    if row is None:
-        return None
+def _decoded(row: sa.Row[Any]) -> dict[str, Any]:
     found = dict(row._mapping)
     for key in _JSON:
         found[key] = orjson.loads(found[key])
     return found
+
+
+def load_tunnel(conn: sa.Connection, table: sa.Table, connection_id: str) -> dict[str, Any] | None:
+    """The row of ``connection_id`` with its documents decoded, or None."""
+    row = conn.execute(sa.select(table).where(table.c.connection_id == connection_id)).first()
+    return None if row is None else _decoded(row)
+
+
+def load_tunnels(
+    conn: sa.Connection, table: sa.Table, ids: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """The rows of those of ``ids`` that have one, decoded, in one query."""
+    if not ids:
+        return {}
+    rows = conn.execute(sa.select(table).where(table.c.connection_id.in_(list(ids))))
+    return {row.connection_id: _decoded(row) for row in rows}
 
 
 def status_notes(
@@ -70,14 +89,29 @@ def status_notes(
     return {row.id: (row.last_status_change, row.status_reason) for row in conn.execute(query)}
 
 
-def save_tunnel(conn: sa.Connection, table: sa.Table, row: dict[str, Any], *, exists: bool) -> None:
-    """Insert or replace the row of ``row["connection_id"]``."""
-    values = {**row, **{key: orjson.dumps(row[key]).decode() for key in _JSON}}
-    if exists:
-        conn.execute(
+def _encoded(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, **{key: orjson.dumps(row[key]).decode() for key in _JSON}}
+
+
+def save_tunnels(
+    conn: sa.Connection,
+    table: sa.Table,
+    new: Sequence[dict[str, Any]],
+    changed: Sequence[dict[str, Any]],
+) -> None:
+    """Insert the ``new`` rows and replace the ``changed`` ones: one
+    statement each, whatever their number."""
+    if new:
+        conn.execute(sa.insert(table), [_encoded(row) for row in new])
+    if changed:
+        names = [c.name for c in table.c if c.name != "connection_id"]
+        stmt = (
             sa.update(table)
-            .where(table.c.connection_id == row["connection_id"])
-            .values({k: v for k, v in values.items() if k != "connection_id"})
+            .where(table.c.connection_id == sa.bindparam("key"))
+            .values({name: sa.bindparam(f"new_{name}") for name in names})
         )
-    else:
-        conn.execute(sa.insert(table).values(values))
+        params = [
+            {"key": row["connection_id"], **{f"new_{n}": _encoded(row)[n] for n in names}}
+            for row in changed
+        ]
+        conn.execute(stmt, params)

@@ -234,3 +234,21 @@ def test_the_telemetry_describes_the_sas_with_absolute_times() -> None:
     assert child["proposal"] == "AES_CBC-128/HMAC_SHA2_256_128"
     assert child["installed_at"] > ike["established_at"]
     assert child["local_ts"] == ["10.1.0.0/24"]
+
+
+def test_a_group_read_once_tells_each_connection_its_own_children() -> None:
+    kids = [(f"c{n % 3}-{n // 3}", "INSTALLED") for n in range(9)]
+    sas = [_ike("CONNECTING", ("c0-0", "INSTALLED")), _ike("ESTABLISHED", *kids)]
+    group = status.GroupSAs.of(sas)
+    for wanted in (["c0-0", "c0-1", "c0-2"], ["c2-2", "c1-0"], ["c1-1", "missing"]):
+        once = status.status_of(
+            enabled=True, initiator="bi-directional", children=wanted, sas=group
+        )
+        alone = status.status_of(enabled=True, initiator="bi-directional", children=wanted, sas=sas)
+        assert once == alone
+        names = [c["name"] for c in once.telemetry["child_sas"]]
+        assert names == [n for n, _ in kids if n in wanted]  # in charon's order
+    assert status.sas_by_group([{"g1": {"a": 1}}, {"g2": {"b": 2}}, {"g1": {"c": 3}}]) == {
+        "g1": [{"a": 1}, {"c": 3}],
+        "g2": [{"b": 2}],
+    }

@@ -21,8 +21,9 @@ import sqlalchemy as sa
 
 from vpnaas.db.engine import retrying
 from vpnaas.db.revisions import marker
+from vpnaas.db.statuses import write_columns
 from vpnaas.db.tables import Schema
-from vpnaas.drivers.strongswan.tunnels import iso_stamp, record_status
+from vpnaas.drivers.strongswan.tunnels import TunnelRows, iso_stamp
 from vpnaas.hooks import RuleEnv
 from vpnaas.spec.agents import TIMESTAMP_FORMAT
 from vpnaas.spec.vpn import ACTIVE, DOWN, ERROR
@@ -81,11 +82,17 @@ def _down(env: RuleEnv, routers: list[str]) -> None:
     conn_rows = env.repo.ids(
         env.res("ipsec_site_connection"), conns.c.vpnservice_id.in_(ids), conns.c.status.in_(up)
     )
-    for conn_id in conn_rows:
-        env.repo.update(
-            env.res("ipsec_site_connection"), conn_id, {"status": DOWN, "status_reason": SILENT}
+    if conn_rows:
+        write_columns(
+            env.repo.conn,
+            conns,
+            {key: {"status": DOWN, "status_reason": SILENT} for key in conn_rows},
         )
-        record_status(env, conn_id, iso_stamp(), DOWN, SILENT)
+        env.repo.touched.add("ipsec_site_connection")
+        tunnels, at = TunnelRows(env, conn_rows), iso_stamp()
+        for conn_id in conn_rows:
+            tunnels.status(conn_id, at, DOWN, SILENT)
+        tunnels.flush()
     for service_id in env.repo.ids(
         env.res("vpnservice"), services.c.router_id.in_(routers), services.c.status.in_(up)
     ):

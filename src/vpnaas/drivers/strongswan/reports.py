@@ -4,23 +4,26 @@ connections it reports for their current desired revision.
 A report is applied in one write transaction that first rebuilds the
 desired state of the agent's routers, so a connection entry naming any
 other revision is stale and changes nothing (a report never overwrites a
-newer desired state). Status writes bump the write counters like every
-other write, so cached answers stay correct.
+newer desired state). Only what changed is written, in a fixed number of
+statements (one per table); a write bumps the write counters like every
+other write, so cached answers stay correct, and a report that changes
+nothing bumps none but the agent's own.
 """
 
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
 
 from vpnaas import errors
+from vpnaas.db.statuses import load_columns, write_columns
 from vpnaas.drivers.strongswan import telemetry
-from vpnaas.drivers.strongswan.state import desired_state
-from vpnaas.drivers.strongswan.tunnels import iso_stamp, record_status, record_telemetry
+from vpnaas.drivers.strongswan.state import current_revisions
+from vpnaas.drivers.strongswan.tunnels import TunnelRows, iso_stamp
 from vpnaas.hooks import RuleEnv
 from vpnaas.spec.agents import AGENT_BINARY, TIMESTAMP_FORMAT, agent_id
 from vpnaas.spec.kinds import Invalid
@@ -127,42 +130,66 @@ def now_stamp(now: datetime.datetime | None = None) -> str:
 
 def apply_report(env: RuleEnv, report: Report) -> dict[str, list[str]]:
     """Record the heartbeat and the fresh entries of ``report`` (inside the
-    caller's write transaction); answer which entries were accepted."""
-    _heartbeat(env, report)
-    _lock_routers(env, report.routers)
-    state = desired_state(env, report.routers)
-    current: dict[str, tuple[str, bool]] = {}
-    for router in state["routers"]:
-        for service in router["services"]:
-            for conn in service["connections"]:
-                admin_up = conn["admin_state_up"] and service["admin_state_up"]
-                current[conn["id"]] = (conn["revision"], admin_up)
-    accepted, stale = [], []
+    caller's write transaction); answer which entries were accepted, and
+    which connections the agent should report again (docs/agent-protocol.md
+    §reports: a report carries only what changed since the last one)."""
+    was_alive = _heartbeat(env, report)
+    services, statuses = _lock_routers(env, report.routers)
+    current = current_revisions(env, report.routers, {entry.id for entry in report.connections})
+    fresh: dict[str, ConnectionReport] = {}
+    stale = []
     for entry in report.connections:
         found = current.get(entry.id)
         if found is None or found[0] != entry.revision:
             stale.append(entry.id)
             continue
-        status, reason = entry.status, entry.reason
         if not found[1]:  # never ACTIVE while admin-down, whatever charon says
-            status, reason = DOWN, ADMIN_DOWN
-        _set_connection(env, entry.id, status, reason if status != ACTIVE else None)
-        since = report.configurations.get("charon_since")
-        record_telemetry(
-            env, entry.id, report.host, since if isinstance(since, str) else None, entry.telemetry
-        )
-        accepted.append(entry.id)
-    for router in state["routers"]:
-        for service in router["services"]:
-            _settle_service(env, service["id"])
-    return {"accepted": accepted, "stale": stale}
+            entry = replace(entry, status=DOWN, reason=ADMIN_DOWN)
+        fresh[entry.id] = entry
+    since = report.configurations.get("charon_since")
+    _record(env, report.host, since if isinstance(since, str) else None, fresh)
+    named = {entry.id for entry in report.connections}
+    resend = [
+        conn_id
+        for conn_id, status in statuses.items()
+        if conn_id not in named and (not was_alive or status in PENDING_STATUSES)
+    ]
+    _settle_services(env, services)
+    answer = {"accepted": list(fresh), "stale": stale}
+    return {**answer, "resend": sorted(resend)} if resend else answer
 
 
-def _lock_routers(env: RuleEnv, routers: tuple[str, ...]) -> None:
+def _record(
+    env: RuleEnv, host: str, since: str | None, entries: dict[str, ConnectionReport]
+) -> None:
+    """Write the status of ``entries`` that changed, and their tunnel rows:
+    a fixed number of statements however many there are."""
+    table = env.schema.table("ipsec_site_connection")
+    stored = load_columns(env.repo.conn, table, sorted(entries), ("status", "status_reason"))
+    tunnels = TunnelRows(env, entries)
+    at = iso_stamp()
+    changes: dict[str, dict[str, Any]] = {}
+    for conn_id, entry in entries.items():
+        if conn_id not in stored:
+            continue
+        status = entry.status
+        reason = entry.reason if status != ACTIVE else None
+        if (stored[conn_id]["status"], stored[conn_id]["status_reason"]) != (status, reason):
+            changes[conn_id] = {"status": status, "status_reason": reason}
+            tunnels.status(conn_id, at, status, reason)
+        tunnels.telemetry(conn_id, host, since, entry.telemetry)
+    if changes:
+        write_columns(env.repo.conn, table, changes)
+        env.repo.touched.add("ipsec_site_connection")
+    tunnels.flush()
+
+
+def _lock_routers(env: RuleEnv, routers: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
     """Lock the services and connections of ``routers`` before reading
     their desired state, so an update committing meanwhile (it locks the
     rows it changes) waits, and no report for the old revision lands after
-    it (SQLite's write transaction excludes every other writer anyway)."""
+    it (SQLite's write transaction excludes every other writer anyway).
+    Return the services' ids and each connection's stored status."""
     services = env.schema.table("vpnservice")
     conns = env.schema.table("ipsec_site_connection")
     ids = list(
@@ -170,13 +197,20 @@ def _lock_routers(env: RuleEnv, routers: tuple[str, ...]) -> None:
             sa.select(services.c.id).where(services.c.router_id.in_(routers)).with_for_update()
         )
     )
-    if ids:
-        env.repo.conn.execute(
-            sa.select(conns.c.id).where(conns.c.vpnservice_id.in_(ids)).with_for_update()
-        ).all()
+    if not ids:
+        return ids, {}
+    rows = env.repo.conn.execute(
+        sa.select(conns.c.id, conns.c.status)
+        .where(conns.c.vpnservice_id.in_(ids))
+        .with_for_update()
+    )
+    return ids, {str(row.id): str(row.status) for row in rows}
 
 
-def _heartbeat(env: RuleEnv, report: Report) -> None:
+def _heartbeat(env: RuleEnv, report: Report) -> bool:
+    """Record the heartbeat; whether the agent was alive before it (a new
+    or revived agent's connections were set ``DOWN`` meanwhile, so it is
+    asked to report all of them again)."""
     res = env.res("agent")
     stamp = now_stamp()
     obj_id = agent_id(report.host)
@@ -195,20 +229,11 @@ def _heartbeat(env: RuleEnv, report: Report) -> None:
         new = {f.name: f.default for f in res.fields}
         new.update(values, id=obj_id, host=report.host, created_at=stamp, started_at=stamp)
         env.repo.insert(res, new)
-    else:
-        if not current["alive"]:
-            values["started_at"] = stamp
-        env.repo.update(res, obj_id, values)
-
-
-def _set_connection(env: RuleEnv, conn_id: str, status: str, reason: str | None) -> None:
-    res = env.res("ipsec_site_connection")
-    current = env.repo.get(res, conn_id, fields=("status", "status_reason"))
-    if current is None:
-        return
-    if (current["status"], current["status_reason"]) != (status, reason):
-        env.repo.update(res, conn_id, {"status": status, "status_reason": reason})
-        record_status(env, conn_id, iso_stamp(), status, reason)
+        return False
+    if not current["alive"]:
+        values["started_at"] = stamp
+    env.repo.update(res, obj_id, values)
+    return bool(current["alive"])
 
 
 def service_status(statuses: list[str]) -> str:
@@ -218,17 +243,25 @@ def service_status(statuses: list[str]) -> str:
     return ERROR if ERROR in statuses else DOWN
 
 
-def _settle_service(env: RuleEnv, service_id: str) -> None:
-    """Derive a reported router's service status from its connections'."""
+def _settle_services(env: RuleEnv, service_ids: list[str]) -> None:
+    """Derive the reported routers' services' status from their connections'."""
     table = env.schema.table("ipsec_site_connection")
-    statuses = list(
-        env.repo.conn.scalars(sa.select(table.c.status).where(table.c.vpnservice_id == service_id))
+    statuses: dict[str, list[str]] = {service_id: [] for service_id in service_ids}
+    rows = env.repo.conn.execute(
+        sa.select(table.c.vpnservice_id, table.c.status).where(
+            table.c.vpnservice_id.in_(service_ids)
+        )
     )
-    res = env.res("vpnservice")
-    service = env.repo.get(res, service_id, fields=("status", "admin_state_up"))
-    if service is None:
-        return
-    settled = [s for s in statuses if s not in PENDING_STATUSES]
-    status = service_status(settled) if service["admin_state_up"] else DOWN
-    if service["status"] != status:
-        env.repo.update(res, service_id, {"status": status})
+    for service_id, status in rows:
+        if status not in PENDING_STATUSES:
+            statuses[service_id].append(status)
+    services = env.schema.table("vpnservice")
+    stored = load_columns(env.repo.conn, services, service_ids, ("status", "admin_state_up"))
+    changes = {}
+    for service_id, found in stored.items():
+        status = service_status(statuses[service_id]) if found["admin_state_up"] else DOWN
+        if found["status"] != status:
+            changes[service_id] = {"status": status}
+    if changes:
+        write_columns(env.repo.conn, services, changes)
+        env.repo.touched.add("vpnservice")

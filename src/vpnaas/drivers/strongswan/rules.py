@@ -11,6 +11,7 @@ as the result is still something the driver can build.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from typing import Any
 
@@ -162,17 +163,29 @@ def _refuse_ipv6(peer_address: str, peers: list[str], locals_: list[str]) -> Non
                 raise _unsupported(attribute, cidr, NO_IPV6)
 
 
+@functools.lru_cache(maxsize=65536)
+def _span(cidr: str) -> tuple[int, int, int]:
+    """``(version, first, last)`` address of ``cidr`` as integers: a create
+    compares its peer CIDRs with every other connection's of the router,
+    hundreds of the same strings again and again."""
+    net = ipaddress.ip_network(cidr, strict=False)
+    return net.version, int(net.network_address), int(net.broadcast_address)
+
+
 def _refuse_overlaps(
     router_id: str, peers: list[str], others: list[tuple[dict[str, Any], list[str]]]
 ) -> None:
-    mine = [ipaddress.ip_network(c, strict=False) for c in peers]
+    mine = [(cidr, _span(cidr)) for cidr in peers]
     for other, cidrs in others:
         for cidr in cidrs:
-            theirs = ipaddress.ip_network(cidr, strict=False)
-            for net in mine:
-                if net.version == theirs.version and net.overlaps(theirs):
+            version, first, last = _span(cidr)
+            for net, (v, lo, hi) in mine:
+                if v == version and lo <= last and first <= hi:
                     raise errors.OverlappingPeerCidrs(
-                        cidr=str(net), other=cidr, connection=other["id"], router_id=router_id
+                        cidr=str(ipaddress.ip_network(net, strict=False)),
+                        other=cidr,
+                        connection=other["id"],
+                        router_id=router_id,
                     )
 
 

@@ -9,7 +9,7 @@ rows of any number of routers are loaded in a fixed number of queries.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,7 @@ from vpnaas.spec.vpn import ENDPOINT_SUBNET
 __all__ = [
     "WATCHED",
     "Rows",
+    "current_revisions",
     "desired_state",
     "desired_states",
     "digest",
@@ -75,6 +76,28 @@ def desired_states(
     return found
 
 
+def current_revisions(
+    env: RuleEnv, routers: Iterable[str], ids: Collection[str]
+) -> dict[str, tuple[str, bool]]:
+    """The current revision of each of ``ids`` that ``routers`` serve, and
+    whether it and its service are admin-up: what a report is checked
+    against, from the rows of those connections only (a report names what
+    changed, a heartbeat nothing)."""
+    routers = list(dict.fromkeys(routers))
+    rows = load_rows(env, routers, only=ids)
+    found = {}
+    for router in routers:
+        address = rows.addresses.get(router)
+        for service in rows.services.get(router, []):
+            for conn in rows.connections.get(service["id"], []):
+                doc = connection_doc(rows, service, conn, address)
+                found[conn["id"]] = (
+                    doc["revision"],
+                    bool(conn["admin_state_up"] and service["admin_state_up"]),
+                )
+    return found
+
+
 @dataclass
 class Rows:
     """Every row the desired state of some routers is built from."""
@@ -87,17 +110,26 @@ class Rows:
     policies: dict[str, dict[str, Any]]
 
 
-def load_rows(env: RuleEnv, routers: Iterable[str], extra: Iterable[dict[str, Any]] = ()) -> Rows:
+def load_rows(
+    env: RuleEnv,
+    routers: Iterable[str],
+    extra: Iterable[dict[str, Any]] = (),
+    only: Collection[str] | None = None,
+) -> Rows:
     """The rows of ``routers``' services and connections (plus the groups
-    and policies of the ``extra`` connections, not stored yet), by id."""
+    and policies of the ``extra`` connections, not stored yet), by id; of
+    the connections ``only`` those, when given."""
     routers = sorted(set(routers))
     res = env.res
     services = env.repo.find(
         res("vpnservice"), env.schema.table("vpnservice").c.router_id.in_(routers)
     )
-    conns = env.repo.find(
-        res("ipsec_site_connection"),
-        env.schema.table("ipsec_site_connection").c.vpnservice_id.in_([s["id"] for s in services]),
+    table = env.schema.table("ipsec_site_connection")
+    where = [table.c.vpnservice_id.in_([s["id"] for s in services])]
+    if only is not None:
+        where.append(table.c.id.in_(sorted(only)))
+    conns = (
+        [] if only is not None and not only else env.repo.find(res("ipsec_site_connection"), *where)
     )
     every = [*conns, *extra]
     group_ids = {c[k] for c in every for k in ("local_ep_group_id", "peer_ep_group_id") if c[k]}

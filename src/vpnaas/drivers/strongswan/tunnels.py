@@ -4,19 +4,22 @@ traffic totals (:mod:`.telemetry`) and the status history.
 
 The row is rewritten only when something in it changed, so idle tunnels
 cost no write per heartbeat; a write bumps the ``tunnel`` write counter.
+Rows are read and written by the batch (:class:`TunnelRows`): a report
+names hundreds of connections.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from vpnaas.db.tunnels import TUNNEL_MEMBER, load_tunnel, save_tunnel
+from vpnaas.db.tunnels import TUNNEL_MEMBER, load_tunnels, save_tunnels
 from vpnaas.drivers.strongswan import telemetry
 from vpnaas.hooks import RuleEnv
+from vpnaas.ipsec.telemetry import without_times
 
-__all__ = ["ISO_FORMAT", "iso_stamp", "record_status", "record_telemetry"]
+__all__ = ["ISO_FORMAT", "TunnelRows", "iso_stamp"]
 
 #: status changes and SA times: UTC, ISO 8601 with a ``Z``
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -26,11 +29,8 @@ def iso_stamp(now: datetime.datetime | None = None) -> str:
     return (now or datetime.datetime.now(datetime.UTC)).strftime(ISO_FORMAT)
 
 
-def _row(env: RuleEnv, conn_id: str) -> tuple[dict[str, Any], bool]:
-    found = load_tunnel(env.repo.conn, env.repo.schema.tunnels, conn_id)
-    if found is not None:
-        return found, True
-    empty: dict[str, Any] = {
+def _empty(conn_id: str) -> dict[str, Any]:
+    return {
         "connection_id": conn_id,
         "host": None,
         "last_status_change": None,
@@ -38,46 +38,49 @@ def _row(env: RuleEnv, conn_id: str) -> tuple[dict[str, Any], bool]:
         "counters": telemetry.empty_counters(),
         "history": [],
     }
-    return empty, False
 
 
-def _save(env: RuleEnv, row: dict[str, Any], before: dict[str, Any], exists: bool) -> None:
-    if exists and row == before:
-        return
-    save_tunnel(env.repo.conn, env.repo.schema.tunnels, row, exists=exists)
-    env.repo.touched.add(TUNNEL_MEMBER)
+class TunnelRows:
+    """The tunnel rows of some connections: read in one query, changed in
+    memory, written back by :meth:`flush` in one statement per kind (new,
+    changed), so a report of hundreds of connections costs a few
+    statements, and one that changes nothing costs no write."""
 
+    def __init__(self, env: RuleEnv, ids: Iterable[str]) -> None:
+        self.env = env
+        self.table = env.repo.schema.tunnels
+        self.stored = load_tunnels(env.repo.conn, self.table, sorted(set(ids)))
+        self.rows: dict[str, dict[str, Any]] = {}
 
-def _without_times(value: Any) -> Any:
-    """``value`` without its ``*_at`` stamps (the agent derives them from
-    charon's whole seconds, so they wobble by a second between reads)."""
-    if isinstance(value, Mapping):
-        return {k: _without_times(v) for k, v in value.items() if not k.endswith("_at")}
-    if isinstance(value, list):
-        return [_without_times(v) for v in value]
-    return value
+    def _row(self, conn_id: str) -> dict[str, Any]:
+        row = self.rows.get(conn_id)
+        if row is None:
+            row = self.rows[conn_id] = dict(self.stored.get(conn_id) or _empty(conn_id))
+        return row
 
+    def telemetry(self, conn_id: str, host: str, since: str | None, sas: Mapping[str, Any]) -> None:
+        """Keep what ``host``'s charon (started at ``since``) shows of ``conn_id``."""
+        row = self._row(conn_id)
+        if without_times(row["sas"]) == without_times(sas):
+            sas = row["sas"]  # the same SAs, counters and settings: keep the first stamps
+        counters = telemetry.merge_counters(row["counters"], since, sas)
+        rekey = telemetry.rekeyed_at(row["counters"], counters, sas)
+        counters["last_rekey_at"] = rekey or row["counters"].get("last_rekey_at")
+        row.update(host=host, sas=dict(sas), counters=counters)
 
-def record_telemetry(
-    env: RuleEnv, conn_id: str, host: str, since: str | None, sas: Mapping[str, Any]
-) -> None:
-    """Keep what ``host``'s charon (started at ``since``) shows of ``conn_id``."""
-    before, exists = _row(env, conn_id)
-    if _without_times(before["sas"]) == _without_times(sas):
-        sas = before["sas"]  # the same SAs, counters and settings: keep the first stamps
-    counters = telemetry.merge_counters(before["counters"], since, sas)
-    rekey = telemetry.rekeyed_at(before["counters"], counters, sas)
-    counters["last_rekey_at"] = rekey or before["counters"].get("last_rekey_at")
-    row = {**before, "host": host, "sas": dict(sas), "counters": counters}
-    _save(env, row, before, exists)
+    def status(self, conn_id: str, at: str, status: str, reason: str | None) -> None:
+        """Add a status change to the history of ``conn_id``."""
+        row = self._row(conn_id)
+        row["last_status_change"] = at
+        row["history"] = telemetry.add_history(row["history"], at, status, reason)
 
-
-def record_status(env: RuleEnv, conn_id: str, at: str, status: str, reason: str | None) -> None:
-    """Add a status change to the history of ``conn_id``."""
-    before, exists = _row(env, conn_id)
-    row = {
-        **before,
-        "last_status_change": at,
-        "history": telemetry.add_history(before["history"], at, status, reason),
-    }
-    _save(env, row, before, exists)
+    def flush(self) -> None:
+        new = [row for key, row in self.rows.items() if key not in self.stored]
+        changed = [
+            row for key, row in self.rows.items() if key in self.stored and row != self.stored[key]
+        ]
+        if new or changed:
+            save_tunnels(self.env.repo.conn, self.table, new, changed)
+            self.env.repo.touched.add(TUNNEL_MEMBER)
+        self.stored.update((row["connection_id"], row) for row in new + changed)
+        self.rows.clear()
