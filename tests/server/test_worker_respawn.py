@@ -20,8 +20,12 @@ pytestmark = pytest.mark.slow
 
 HEADERS = {"X-Project-Id": "respawn-project"}
 WRITERS = 4
-#: seconds of load around the kill (bounded; the writers stop by themselves)
+#: seconds of load before the kill, and the least after it
 LOAD_SECONDS = 8.0
+#: the most the server may take to answer a write again after the kill
+#: (granian waits 3.5 s before it forks a replacement, which then starts
+#: the application; a loaded 2-core machine has taken over 6 s)
+RECOVERY_SECONDS = 20.0
 
 
 def _workers(server: ServerProcess) -> set[int]:
@@ -80,6 +84,10 @@ class Writers:
             thread.start()
         return self
 
+    def answered_after(self, moment: float) -> bool:
+        with self.lock:
+            return any(at > moment for at, _ in self.acknowledged)
+
     def __exit__(self, *exc: object) -> None:
         self.stop.set()
         for thread in self.threads:
@@ -99,6 +107,9 @@ def test_a_killed_worker_is_replaced_and_nothing_acknowledged_is_lost(
             os.kill(victim, signal.SIGKILL)
             killed_at = time.monotonic()
             time.sleep(LOAD_SECONDS * 3 / 4)
+            deadline = killed_at + RECOVERY_SECONDS
+            while not load.answered_after(killed_at + 0.5) and time.monotonic() < deadline:
+                time.sleep(0.1)
         assert server.alive(), server.log()
         after = _workers(server)
         assert victim not in after
