@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from functools import lru_cache, partial
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -59,6 +61,36 @@ def plan(schema: Schema, member: str, names: tuple[str, ...]) -> Plan:
             steps.append((fld.name, len(cols), len(field_cols), load))
             cols.extend(field_cols)
     return cols, steps
+
+
+#: a composite or secret attribute: name, first column, end, loader
+Load = tuple[str, int, int, Callable[[Sequence[Any]], Any]]
+#: how :meth:`Reader.load_rows` turns a row into an object: an empty object
+#: (its keys in the plan's order), the names of the plain columns and a
+#: function picking their values out of a row, and the other attributes
+RowShape = tuple[dict[str, Any], tuple[str, ...], Callable[[Sequence[Any]], Any], list[Load]]
+
+
+def picker(indexes: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:
+    """A function returning the items at ``indexes`` of its argument, as a
+    tuple (:func:`operator.itemgetter`, which returns one item bare)."""
+    if len(indexes) == 1:
+        first = indexes[0]
+        return lambda row: (row[first],)
+    if not indexes:
+        return lambda row: ()
+    return itemgetter(*indexes)
+
+
+@lru_cache(maxsize=PLANS_KEPT)
+def row_shape(schema: Schema, member: str, names: tuple[str, ...]) -> RowShape:
+    """The :data:`RowShape` of a plan: per row, one copy of a dict, one
+    C-level pick of the plain columns and a call per composite or secret."""
+    steps = plan(schema, member, names)[1]
+    plain = [(name, start) for name, start, _, load in steps if load is None]
+    rest = [(name, start, start + width, load) for name, start, width, load in steps if load]
+    empty: dict[str, Any] = dict.fromkeys(name for name, _, _, _ in steps)
+    return empty, tuple(name for name, _ in plain), picker([s for _, s in plain]), rest
 
 
 class Reader:
@@ -199,19 +231,19 @@ class Reader:
         self, res: Resource, wanted: list[Field], rows: Iterable[Sequence[Any]]
     ) -> list[dict[str, Any]]:
         """Objects from rows selected by :meth:`select_columns`."""
-        steps = plan(self.schema, res.member, tuple(f.name for f in wanted))[1]
-        if all(load is None for _, _, _, load in steps):
-            names = [name for name, _, _, _ in steps]
-            return [dict(zip(names, row, strict=False)) for row in rows]
-        steps = [
-            (name, start, width, self.sealer.open if load is _sealed else load)
-            for name, start, width, load in steps
+        empty, names, pick, rest = row_shape(self.schema, res.member, tuple(f.name for f in wanted))
+        if not rest:
+            return [dict(zip(names, pick(row), strict=True)) for row in rows]
+        rest = [
+            (name, start, end, self.sealer.open if load is _sealed else load)
+            for name, start, end, load in rest
         ]
         objs = []
         for row in rows:
-            obj: dict[str, Any] = {}
-            for name, start, width, load in steps:
-                obj[name] = row[start] if load is None else load(row[start : start + width])
+            obj = empty.copy()
+            obj.update(zip(names, pick(row), strict=True))
+            for name, start, end, load in rest:
+                obj[name] = load(row[start:end])
             objs.append(obj)
         return objs
 
@@ -250,10 +282,15 @@ class Reader:
                     .order_by(child.parent, child.position)
                 )
                 item_kind = fld.kind.item if isinstance(fld.kind, ListOf) else fld.kind
-                for row in self.conn.execute(stmt):
-                    owner = by_id.get(row[0])
+                bare = len(child.values) == 1 and type(item_kind).load is Kind.load
+                rows = self.conn.execute(stmt).all()
+                for parent, items in groupby(rows, itemgetter(0)):
+                    owner = by_id.get(parent)
                     if owner is not None:
-                        owner[fld.name].append(item_kind.load(row[1:]))
+                        if bare:
+                            owner[fld.name] = [row[1] for row in items]
+                        else:
+                            owner[fld.name] = [item_kind.load(row[1:]) for row in items]
         self.run_loaders(res, wanted, objs)
 
     def loaders_of(self, res: Resource, wanted: list[Field]) -> list[Loader]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from vpnaas.spec.kinds import Column, Invalid, Kind
@@ -66,8 +67,13 @@ class Composite(Kind):
     def store(self, value: Any) -> tuple[Any, ...]:
         return tuple(value[sub.name] for sub in self.keys)
 
+    @cached_property
+    def names(self) -> tuple[str, ...]:
+        """The keys, in column order."""
+        return tuple(sub.name for sub in self.keys)
+
     def load(self, values: Sequence[Any]) -> Any:
-        return {sub.name: values[i] for i, sub in enumerate(self.keys)}
+        return dict(zip(self.names, values, strict=False))
 
 
 def to_list(value: Any) -> list[Any]:
@@ -153,5 +159,10 @@ class Record(Kind):
     def store(self, value: Any) -> tuple[Any, ...]:
         return tuple(value.get(sub.name) for sub in self.keys)
 
+    @cached_property
+    def names(self) -> tuple[str, ...]:
+        """The keys, in column order."""
+        return tuple(sub.name for sub in self.keys)
+
     def load(self, values: Sequence[Any]) -> Any:
-        return {sub.name: values[i] for i, sub in enumerate(self.keys)}
+        return dict(zip(self.names, values, strict=False))

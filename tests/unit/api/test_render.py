@@ -150,3 +150,21 @@ def test_render_links_of_a_short_page_stop_at_the_end(reverse: bool, rels: list[
 def test_render_links_of_an_empty_page_carry_no_marker() -> None:
     got = _links("limit=2&marker=gone", [], 2, reverse=False)
     assert got == {"previous": [("limit", "2"), ("page_reverse", "True")]}
+
+
+def test_render_leaves_out_what_an_object_does_not_hold() -> None:
+    """A read narrowed by ``fields=`` holds only some attributes: the wire
+    form has those, in the asked order, and no key for the rest."""
+    res = CAT["ipsec_site_connection"]
+    record = {"id": "i", "project_id": "p", "name": "n"}
+    assert item(res, record, ["name", "description", "tenant_id", "id"]) == {
+        "name": "n",
+        "tenant_id": "p",
+        "id": "i",
+    }
+    assert list(item(res, record, ["name", "description", "tenant_id", "id"])) == [
+        "name",
+        "tenant_id",
+        "id",
+    ]
+    assert item(res, record, []) == {}

@@ -98,3 +98,14 @@ def test_read_plans_are_kept_per_attribute_set_and_bounded() -> None:
     assert plan(schema(), "ikepolicy", ("id", "name")) is first
     assert [name for name, *_ in first[1]] == ["id", "name"]
     assert plan.cache_info().maxsize == PLANS_KEPT
+
+
+def test_objects_keep_the_resource_order_of_their_attributes(repo: Repo) -> None:
+    """Composite attributes (``lifetime``) come back as dicts in the place
+    of the resource's order, among the plain columns around them."""
+    obj = insert(repo, "ikepolicy", name="a", lifetime={"units": "seconds", "value": 7200})
+    stored = [fld.name for fld in IKE.fields if fld.stored]
+    for got in (repo.get(IKE, obj["id"]), *repo.find(IKE)):
+        assert got is not None
+        assert list(got) == stored
+        assert got["lifetime"] == {"units": "seconds", "value": 7200}
