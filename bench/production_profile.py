@@ -11,7 +11,10 @@ functions (inclusive):
 
 a) ``pg-list``: the cached list of 1,000, PostgreSQL, 2 workers;
 b) ``pg-list`` and ``sqlite-list`` with the paced writer (20 updates/s);
-c) ``pg-nocache`` and ``sqlite-nocache``: every list built afresh.
+c) ``pg-nocache`` and ``sqlite-nocache``: every list built afresh;
+e) ``pg-write`` and ``sqlite-write``: connection creates (one connection).
+
+``--scenarios create`` (or ``list``) runs only the scenarios of that kind.
 
 py-spy samples threads that are not idle: a thread waiting for the GIL
 counts, one blocked in a socket read (psycopg waiting for the server) does
@@ -21,6 +24,7 @@ not, unless ``--idle``.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import subprocess
 import tempfile
@@ -38,12 +42,15 @@ from bench.profile import _bucket
 __all__ = ["main"]
 
 RATE = 200  # samples a second
-SCENARIOS: list[tuple[str, str, bool]] = [
-    ("a) cached list, PostgreSQL, 2 workers", "pg-list", False),
-    ("b) list with 20 updates/s, PostgreSQL, 2 workers", "pg-list", True),
-    ("b) list with 20 updates/s, SQLite, 1 worker", "sqlite-list", True),
-    ("c) uncached list, PostgreSQL", "pg-nocache", False),
-    ("c) uncached list, SQLite", "sqlite-nocache", False),
+#: (label, server, with the paced writer, what wrk sends: "list" or "create")
+SCENARIOS: list[tuple[str, str, bool, str]] = [
+    ("a) cached list, PostgreSQL, 2 workers", "pg-list", False, "list"),
+    ("b) list with 20 updates/s, PostgreSQL, 2 workers", "pg-list", True, "list"),
+    ("b) list with 20 updates/s, SQLite, 1 worker", "sqlite-list", True, "list"),
+    ("c) uncached list, PostgreSQL", "pg-nocache", False, "list"),
+    ("c) uncached list, SQLite", "sqlite-nocache", False, "list"),
+    ("e) create, PostgreSQL", "pg-write", False, "create"),
+    ("e) create, SQLite", "sqlite-write", False, "create"),
 ]
 
 
@@ -96,7 +103,7 @@ def summarise(raw: list[Path], requests: int, label: str) -> None:
             print(f"  {n * ms:8.3f} ms {100 * n / max(total, 1):5.1f}%  {name}")
 
 
-def profile(stack: Stack, label: str, server: str, writes: bool, args: Any) -> None:
+def profile(stack: Stack, label: str, server: str, writes: bool, kind: str, args: Any) -> None:
     proc = stack.procs[server]
     db = server.split("-")[0]
     work: Path = args.work
@@ -115,9 +122,12 @@ def profile(stack: Stack, label: str, server: str, writes: bool, args: Any) -> N
         command += ["--duration", str(args.seconds), "--format", "raw", "--output", str(out)]
         spies.append(subprocess.Popen([*command, *(["--idle"] if args.idle else [])]))
     cpu = _cpu_seconds(proc)
+    request = load.Request("GET", CONNS, None, HEADERS)
+    if kind == "create":
+        request = load.Request("POST", CONNS, json.dumps(stack.topo[db].create_body()), HEADERS)
     result = load.run(
         proc.base,
-        load.Request("GET", CONNS, None, HEADERS),
+        request,
         connections=8,
         seconds=args.seconds,
         script_dir=work,
@@ -128,8 +138,9 @@ def profile(stack: Stack, label: str, server: str, writes: bool, args: Any) -> N
     if writes:
         thread.join()
     print(
-        f"\n# {label}: {result.rps:.1f} lists/s, server CPU {1000 * cpu / result.requests:.2f}"
-        f" ms per list{f'; {writer.rate:.1f} writes/s' if writes else ''}"
+        f"\n# {label}: {result.rps:.1f} requests/s, server CPU"
+        f" {1000 * cpu / result.requests:.2f} ms per request"
+        f"{f'; {writer.rate:.1f} writes/s' if writes else ''}"
     )
     summarise([p for p in raw if p.exists()], result.requests, label)
 
@@ -139,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--py-spy", default=shutil.which("py-spy"), help="the py-spy binary")
     parser.add_argument("--seconds", type=int, default=5, help="seconds per scenario")
     parser.add_argument("--idle", action="store_true", help="also sample idle threads")
+    parser.add_argument(
+        "--scenarios", choices=["list", "create"], help="only scenarios of this kind"
+    )
     args = parser.parse_args(argv)
     if not args.py_spy:
         parser.error("py-spy not found: install the py-spy package, or give --py-spy PATH")
@@ -147,8 +161,9 @@ def main(argv: list[str] | None = None) -> int:
         args.work.mkdir()
         stack = start_stack(Path(tmp))
         try:
-            for label, server, writes in SCENARIOS:
-                profile(stack, label, server, writes, args)
+            for label, server, writes, kind in SCENARIOS:
+                if args.scenarios in (None, kind):
+                    profile(stack, label, server, writes, kind, args)
         finally:
             stack.stop()
     return 0
