@@ -24,9 +24,9 @@ import pytest
 from tests.support.keystone import Accounts, Keystone, User, render_ini
 from tests.support.net import LOOPBACK, free_port
 from tests.support.server import ServerProcess, start_server
-from vpnaas import settings as settings_mod
 from vpnaas.agent.client import ServerClient, ServerUnavailable
 from vpnaas.agent.main import _session
+from vpnaas.settings import agent as settings_mod
 
 pytestmark = pytest.mark.slow
 

@@ -11,9 +11,9 @@ from types import FrameType
 from keystoneauth1 import loading as ks_loading
 from keystoneauth1 import session as ks_session
 
-from vpnaas import settings as settings_mod
 from vpnaas.agent.client import ServerClient
 from vpnaas.agent.service import Agent, AgentOptions
+from vpnaas.settings import agent as agent_settings
 
 __all__ = ["add_arguments", "run"]
 
@@ -43,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strongswan-conf", metavar="PATH", help="charon's strongswan.conf")
 
 
-def _session(settings: settings_mod.AgentSettings) -> ks_session.Session:
+def _session(settings: agent_settings.AgentSettings) -> ks_session.Session:
     """A keystoneauth session: the service user's in keystone mode."""
     if settings.auth_strategy != "keystone":
         return ks_session.Session()
@@ -53,7 +53,7 @@ def _session(settings: settings_mod.AgentSettings) -> ks_session.Session:
 
 def run(args: argparse.Namespace) -> int:
     """Run the agent until SIGTERM or SIGINT."""
-    settings = settings_mod.load_agent(
+    settings = agent_settings.load_agent(
         args.config_file,
         server_urls=tuple(args.server_url),
         host=args.host,

@@ -66,7 +66,7 @@ def fingerprint(entry: Mapping[str, Any]) -> object:
 
 @dataclass(frozen=True)
 class AgentOptions:
-    """How one agent runs (from :class:`vpnaas.settings.AgentSettings`)."""
+    """How one agent runs (from :class:`vpnaas.settings.agent.AgentSettings`)."""
 
     host: str
     routers: tuple[str, ...]

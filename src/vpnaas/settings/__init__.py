@@ -16,7 +16,7 @@ from typing import Any
 
 from oslo_config import cfg
 
-from vpnaas.settings.agent import AGENT_OPTS, AgentSettings, load_agent
+from vpnaas.settings.agent import AGENT_OPTS
 from vpnaas.settings.options import (
     AGENT_API_OPTS,
     CONSOLE_OPTS,
@@ -30,14 +30,12 @@ from vpnaas.settings.options import (
 
 __all__ = [
     "AgentAPIOptions",
-    "AgentSettings",
     "ConsoleOptions",
     "MetricsOptions",
     "PoolOptions",
     "Settings",
     "TopologySeed",
     "load",
-    "load_agent",
     "new_conf",
 ]
 

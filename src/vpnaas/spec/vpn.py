@@ -17,16 +17,21 @@ from vpnaas.spec.structured import Composite, ListOf, Sub
 
 __all__ = [
     "ACTIVE",
+    "AGGRESSIVE_MODE",
     "AH_ESP",
     "DOWN",
     "ENDPOINT_CIDR",
     "ENDPOINT_SUBNET",
+    "ESP",
+    "IKE_V1",
+    "MAIN_MODE",
     "PEER_CONFIG_FORMATS",
     "PEER_CONFIG_VIEW",
     "PENDING_CREATE",
     "PENDING_STATUSES",
     "PSK_EXPORT_RULE",
     "STATUSES",
+    "TUNNEL_MODE",
     "TUNNEL_VIEW",
     "vpn_resources",
 ]
@@ -75,12 +80,17 @@ ENCRYPTION_ALGORITHMS = (
 )
 PFS_GROUPS = ("group2", "group5", *(f"group{n}" for n in range(14, 32)))
 LIFETIME_UNITS = ("seconds",)
-IKE_VERSIONS = ("v1", "v2")
-PHASE1_MODES = ("main", "aggressive")
+IKE_V1 = "v1"
+IKE_VERSIONS = (IKE_V1, "v2")
+MAIN_MODE = "main"
+AGGRESSIVE_MODE = "aggressive"
+PHASE1_MODES = (MAIN_MODE, AGGRESSIVE_MODE)
+ESP = "esp"
 #: a transform protocol the reference accepts on policies but refuses on connections
 AH_ESP = "ah-esp"
-TRANSFORM_PROTOCOLS = ("esp", "ah", AH_ESP)
-ENCAPSULATION_MODES = ("tunnel", "transport")
+TRANSFORM_PROTOCOLS = (ESP, "ah", AH_ESP)
+TUNNEL_MODE = "tunnel"
+ENCAPSULATION_MODES = (TUNNEL_MODE, "transport")
 DPD_ACTIONS = ("clear", "disabled", "hold", "restart", "restart-by-peer")
 INITIATORS = ("bi-directional", "response-only")
 AUTH_MODES = ("psk",)
@@ -131,7 +141,7 @@ def vpn_resources(*, legacy_crypto: bool = False) -> tuple[Resource, ...]:
             *common_fields(),
             auth,
             encryption,
-            Field(name="phase1_negotiation_mode", kind=Enum(PHASE1_MODES), default="main"),
+            Field(name="phase1_negotiation_mode", kind=Enum(PHASE1_MODES), default=MAIN_MODE),
             Field(name="lifetime", kind=LIFETIME, default={}),
             Field(name="ike_version", kind=Enum(IKE_VERSIONS), default="v1"),
             Field(name="pfs", kind=Enum(PFS_GROUPS), default="group5"),

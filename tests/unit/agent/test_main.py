@@ -8,9 +8,9 @@ from pathlib import Path
 
 from keystoneauth1.identity import generic
 
-from vpnaas import settings
 from vpnaas.agent import main
 from vpnaas.agent.client import NOAUTH_HEADERS, ServerClient
+from vpnaas.settings import agent as settings
 
 
 def _args(*argv: str) -> argparse.Namespace:

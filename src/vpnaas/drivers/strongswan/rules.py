@@ -22,7 +22,14 @@ from vpnaas.hooks.queries import ip_version
 from vpnaas.rules.ipsec_site_connection import ConnectionRules
 from vpnaas.rules.policies import PolicyRules
 from vpnaas.rules.vpnservice import VPNServiceRules
-from vpnaas.spec.vpn import PENDING_STATUSES, PENDING_UPDATE
+from vpnaas.spec.vpn import (
+    AGGRESSIVE_MODE,
+    ESP,
+    IKE_V1,
+    PENDING_STATUSES,
+    PENDING_UPDATE,
+    TUNNEL_MODE,
+)
 
 __all__ = ["strongswan_rules"]
 
@@ -38,14 +45,14 @@ def _unsupported(attribute: str, value: Any, why: str) -> errors.UnsupportedByDr
 
 
 def check_ikepolicy(policy: dict[str, Any], allow_aggressive: bool) -> None:
-    if policy["phase1_negotiation_mode"] == "aggressive" and not allow_aggressive:
+    if policy["phase1_negotiation_mode"] == AGGRESSIVE_MODE and not allow_aggressive:
         raise _unsupported(
             "phase1_negotiation_mode",
-            "aggressive",
+            AGGRESSIVE_MODE,
             "it sends the identity unprotected and exposes the psk to offline guessing; "
             "an operator may allow it with [vpnaas] allow_aggressive_mode",
         )
-    if policy["ike_version"] != "v1":
+    if policy["ike_version"] != IKE_V1:
         return
     cipher = policy["encryption_algorithm"]
     if any(mode in cipher for mode in IKEV1_CIPHER_MODES):
@@ -61,11 +68,11 @@ def check_ikepolicy(policy: dict[str, Any], allow_aggressive: bool) -> None:
 
 
 def check_ipsecpolicy(policy: dict[str, Any]) -> None:
-    if policy["transform_protocol"] != "esp":
+    if policy["transform_protocol"] != ESP:
         raise _unsupported(
             "transform_protocol", policy["transform_protocol"], "the data plane carries ESP only"
         )
-    if policy["encapsulation_mode"] != "tunnel":
+    if policy["encapsulation_mode"] != TUNNEL_MODE:
         raise _unsupported(
             "encapsulation_mode",
             policy["encapsulation_mode"],
