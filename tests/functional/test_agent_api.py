@@ -301,6 +301,14 @@ def test_bad_state_queries_are_400(world: World, query: dict[str, str], reason: 
     assert reason in result.json["NeutronError"]["message"]
 
 
+def _nested(depth: int) -> dict[str, Any]:
+    """An object ``depth`` objects deep (deeper than an encoder will go)."""
+    doc: dict[str, Any] = {}
+    for _ in range(depth):
+        doc = {"a": doc}
+    return doc
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -319,6 +327,29 @@ def test_bad_reports_are_400_and_record_nothing(world: World, body: Any) -> None
     result = world.agents.simulate_post(REPORTS, json=body)
     assert result.status_code == 400, result.text
     assert result.json["NeutronError"]["type"] == "InvalidAgentRequest"
+    assert world.api.simulate_get("/v2.0/agents").json["agents"] == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({"host": "h", "configurations": _nested(900)}, id="configurations"),
+        pytest.param(
+            {
+                "host": "h",
+                "connections": [
+                    {"id": "c", "revision": "r", "status": "DOWN", "telemetry": _nested(300)}
+                ],
+            },
+            id="telemetry",
+        ),
+    ],
+)
+def test_a_report_nested_too_deep_is_malformed_and_records_nothing(world: World, body: Any) -> None:
+    result = world.agents.simulate_post(REPORTS, json=body)
+    assert result.status_code == 400, result.text
+    assert result.json["NeutronError"]["type"] == "MalformedRequestBody"
+    assert "nested deeper than" in result.json["NeutronError"]["message"]
     assert world.api.simulate_get("/v2.0/agents").json["agents"] == []
 
 

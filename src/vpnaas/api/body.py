@@ -35,30 +35,47 @@ class Prepared:
     echo: dict[str, dict[str, Any]]
 
 
+#: the deepest a body may nest (``docs/api/common.md`` §bodies): far more
+#: than any request of the API or of an agent needs, and far less than an
+#: encoder (orjson stops at 255) or a repr in an error message can walk
+MAX_DEPTH = 32
+
+
 def load_json(raw: bytes) -> Any:
     """Decode a body; an empty body is ``None``.
 
     orjson decides what is valid JSON (it refuses NaN, invalid UTF-8 and lone
     surrogates), but reads integers wider than 64 bits as floats; a body with
     any float is therefore read again by the standard library, which keeps
-    such integers exact."""
+    such integers exact. A body nested deeper than :data:`MAX_DEPTH` is
+    refused here, once, before any layer walks it."""
     if not raw.strip():
         return None
     try:
         doc = orjson.loads(raw)
-        return json.loads(raw) if _has_float(doc) else doc
-    except (orjson.JSONDecodeError, RecursionError):
+    except orjson.JSONDecodeError:
         raise errors.MalformedRequestBody(reason="Cannot understand JSON") from None
+    has_float = _walk(doc)
+    return json.loads(raw) if has_float else doc
 
 
-def _has_float(doc: Any) -> bool:
-    if isinstance(doc, float):
-        return True
-    if isinstance(doc, dict):
-        return any(_has_float(v) for v in doc.values())
-    if isinstance(doc, list):
-        return any(_has_float(v) for v in doc)
-    return False
+def _walk(doc: Any) -> bool:
+    """Whether ``doc`` holds a float; ``MalformedRequestBody`` if it nests
+    deeper than :data:`MAX_DEPTH` (iterative: no recursion to run out of)."""
+    has_float = False
+    stack: list[tuple[Any, int]] = [(doc, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, float):
+            has_float = True
+        elif isinstance(value, dict | list):
+            if depth == MAX_DEPTH:
+                raise errors.MalformedRequestBody(
+                    reason=f"JSON nested deeper than {MAX_DEPTH} levels"
+                )
+            items = value.values() if isinstance(value, dict) else value
+            stack.extend((item, depth + 1) for item in items)
+    return has_float
 
 
 def _bad(msg: str) -> errors.HTTPBadRequest:
