@@ -40,9 +40,15 @@ def _exchange(
 ) -> tuple[int, dict[str, str], bytes]:
     conn = http.client.HTTPConnection(LOOPBACK, server.port, timeout=30)
     try:
-        conn.request(
-            method, path, body=body, headers=dict(headers), encode_chunked=body is not None
-        )
+        try:
+            conn.request(
+                method, path, body=body, headers=dict(headers), encode_chunked=body is not None
+            )
+        except (BrokenPipeError, ConnectionResetError):
+            # a refusal (413) may come, and the connection close, before the
+            # client has sent all of its body: the answer is still to read
+            if body is None:
+                raise
         resp = conn.getresponse()
         return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
     finally:
