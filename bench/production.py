@@ -5,7 +5,9 @@ ratio of two rates measured seconds apart in the same repetition (which one
 goes first alternates), medians over the repetitions:
 
 a) ``list-2w``: the list of 1,000 on 2 workers / the static ceiling serving
-   its exact bytes on 2 workers;
+   its exact bytes on 2 workers; ``list-2w-floor`` is its yardstick: the
+   ``checked`` ceiling (the same bytes after one counter read) / the static
+   ceiling, what one round trip per answer leaves on its own;
 b) ``list-writes``: the list while a paced writer updates connections
    through the API 20 times a second / the same list with no writes;
 c) ``uncached``: the list with ``--no-response-cache`` / the ``rows``
@@ -200,6 +202,14 @@ def cells(drv: Driver) -> list[Cell]:
             lambda db, c: drv.lists("static2", c, f"/{two(db)}{CONNS}"),
         ),
         (
+            "list-2w-floor",
+            "a') one counter read a request (checked ceiling) / static ceiling",
+            0.0,
+            (1, 8),
+            lambda db, c: drv.lists(f"{two(db)}-checked", c, f"/{two(db)}{CONNS}"),
+            lambda db, c: drv.lists("static2", c, f"/{two(db)}{CONNS}"),
+        ),
+        (
             "list-writes",
             "b) list of 1,000 with 20 updates/s / quiet",
             0.8,
@@ -296,7 +306,7 @@ def measure(todo: list[Cell], reps: int, seconds: int, warmup: int) -> None:
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
-    keys = ("list-2w", "list-writes", "uncached", "writes-reads", "create")
+    keys = ("list-2w", "list-2w-floor", "list-writes", "uncached", "writes-reads", "create")
     parser = argparse.ArgumentParser(prog="python -m bench.production", description=__doc__)
     parser.add_argument("--reps", type=int, default=3, help="repetitions (default 3)")
     parser.add_argument("--seconds", type=int, default=3, help="seconds per run (default 3)")

@@ -13,6 +13,14 @@ serves one of these through granian as ``vpnaas serve`` does (the same
     ``orjson``. No validation, no policy, no SQLAlchemy, no cache: the
     cheapest a server can build the same answer from the same database.
 
+``checked`` (the floor of a cached answer that keeps read-your-writes)
+    The exact bytes of a list (read once from ``--body``), answered after
+    one round trip that reads one write counter on this thread's
+    autocommit ``psycopg`` connection (or ``sqlite3`` one): the least a
+    server must do per request to know that no worker or host has written
+    since it encoded them. Against the static ceiling it shows what one
+    round trip per answer costs on its own.
+
 ``floor`` (PostgreSQL; SQLite's is ``bench.ceilings floor``)
     The create floor of ``bench/ceilings.py`` on PostgreSQL through
     ``psycopg``: one transaction that reads the service, both policies, the
@@ -40,9 +48,10 @@ import sqlalchemy as sa
 from bench.ceilings import StartResponse, WSGIApp, _body, _probe, _sqlite
 from bench.seed import PROJECT
 
-__all__ = ["floor_app", "main", "rows_app"]
+__all__ = ["checked_app", "floor_app", "main", "rows_app"]
 
 URL_ENV = "BENCH_PRODUCTION_URL"
+BODY_ENV = "BENCH_PRODUCTION_BODY"
 _JSON = "application/json"
 _CONNS = "ipsec_site_connections"
 _COLUMNS = (
@@ -74,7 +83,7 @@ class _Driver:
     def sqlite(self) -> bool:
         return self.url.get_backend_name() == "sqlite"
 
-    def connect(self) -> Any:
+    def connect(self, autocommit: bool = False) -> Any:
         conn = getattr(self.local, "conn", None)
         if conn is None:
             if self.sqlite:
@@ -86,6 +95,7 @@ class _Driver:
                     user=self.url.username,
                     password=self.url.password,
                     dbname=self.url.database,
+                    autocommit=autocommit,
                 )
             self.local.conn = conn
         return conn
@@ -113,6 +123,21 @@ def rows_app() -> WSGIApp:
             out.append(item)
         body = orjson.dumps({_CONNS: out})
         start_response("200 OK", [("Content-Type", _JSON), ("Content-Length", str(len(body)))])
+        return [body]
+
+    return app
+
+
+def checked_app() -> WSGIApp:
+    """Static bytes after one counter read per request (see the module's docstring)."""
+    driver = _Driver(os.environ[URL_ENV])
+    body = Path(os.environ[BODY_ENV]).read_bytes()
+    headers = [("Content-Type", _JSON), ("Content-Length", str(len(body)))]
+    counter = f"SELECT number FROM revisions WHERE resource = {driver.mark}"
+
+    def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        driver.connect(autocommit=True).execute(counter, ("ipsec_site_connection",)).fetchall()
+        start_response("200 OK", headers)
         return [body]
 
     return app
@@ -192,13 +217,16 @@ def main() -> int:
     from vpnaas.settings import Settings
 
     parser = argparse.ArgumentParser(prog="python -m bench.production_ceilings")
-    parser.add_argument("kind", choices=["rows", "floor"])
+    parser.add_argument("kind", choices=["rows", "checked", "floor"])
     parser.add_argument("--url", required=True, help="the SQLAlchemy URL of the database")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--body", help="checked: the file of the bytes to answer")
     args = parser.parse_args()
     os.environ[URL_ENV] = args.url
+    if args.body:
+        os.environ[BODY_ENV] = args.body
     threads = Settings(database_url=args.url).request_threads  # as vpnaas serve on it
     app = f"bench.production_ceilings:{args.kind}_app"
     run_granian(app, args.host, args.port, args.workers, threads)

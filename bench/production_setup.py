@@ -39,10 +39,12 @@ def _serve(url: str, workers: int, *extra: str) -> Callable[[int], list[str]]:
     return lambda port: vpnaas_command(url, port, workers, *extra)
 
 
-def production_ceiling(kind: str, url: str, port: int) -> list[str]:
-    """A ceiling of ``bench/production_ceilings.py`` on the database at ``url``, one worker."""
+def production_ceiling(
+    kind: str, url: str, port: int, workers: int = 1, options: tuple[str, ...] = ()
+) -> list[str]:
+    """A ceiling of ``bench/production_ceilings.py`` on the database at ``url``."""
     return ceiling_command(
-        kind, port, 1, module="bench.production_ceilings", options=("--url", url)
+        kind, port, workers, module="bench.production_ceilings", options=("--url", url, *options)
     )
 
 
@@ -161,7 +163,8 @@ def _start(procs: list[Process]) -> None:
 
 
 def _static_ceiling(stack: Stack) -> None:
-    """Ceiling (a): the exact bytes of both 2-worker servers' lists, 2 workers."""
+    """Ceiling (a): the exact bytes of both 2-worker servers' lists, 2 workers;
+    and the same bytes after one counter read a request (``checked``)."""
     data = stack.workdir / "ceilings"
     index: dict[str, str] = {}
     for name in ("sqlite-list2w", "pg-list"):
@@ -170,4 +173,10 @@ def _static_ceiling(stack: Stack) -> None:
         index[f"/{name}{CONNS}"] = f"{name}.body"
     (data / "static.json").write_text(json.dumps(index, indent=1))
     stack.add("static2", lambda port: ceiling_command("static", port, 2, data), 2)
-    _start([stack.procs["static2"]])
+    for name in ("sqlite-list2w", "pg-list"):
+        served = ("--body", str(data / f"{name}.body"))
+        checked = partial(
+            production_ceiling, "checked", stack.urls[name], workers=2, options=served
+        )
+        stack.add(f"{name}-checked", checked, 2)
+    _start([stack.procs[name] for name in ("static2", "sqlite-list2w-checked", "pg-list-checked")])
