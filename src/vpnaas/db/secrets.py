@@ -157,8 +157,11 @@ class Sealer:
         in_clear = sa.and_(token.is_(None), clear.in_(values))
         if not self._digest_keys:
             return in_clear
-        digests = {self._digest(key, v) for key in self._digest_keys for v in values}
-        return sa.or_(in_clear, digest.in_(sorted(digests)))
+        return sa.or_(in_clear, digest.in_(self.digests(values)))
+
+    def digests(self, values: Sequence[str]) -> list[str]:
+        """The digests ``values`` have when sealed under any of the keys."""
+        return sorted({self._digest(key, v) for key in self._digest_keys for v in values})
 
     @staticmethod
     def _digest(key: bytes, value: str) -> str:

@@ -16,7 +16,12 @@ import ipaddress
 from typing import Any
 
 from vpnaas import errors
-from vpnaas.drivers.strongswan.state import load_rows, local_cidrs, peer_cidrs
+from vpnaas.drivers.strongswan.siblings import (
+    group_candidates,
+    peer_cidr_rows,
+    peer_cidrs_near,
+)
+from vpnaas.drivers.strongswan.state import connection_rows, local_cidrs, peer_cidrs
 from vpnaas.hooks import ResourceRules, RuleEnv
 from vpnaas.hooks.queries import ip_version
 from vpnaas.rules.ipsec_site_connection import ConnectionRules
@@ -148,17 +153,12 @@ class DriverConnectionRules(ConnectionRules):
             assert policy is not None
             check(policy)
         router_id = service["router_id"]
-        rows = load_rows(env, [router_id], extra=[conn])
+        rows = connection_rows(env, service, conn)
+        address = rows.addresses[router_id]
         peers = peer_cidrs(rows, conn)
         _refuse_ipv6(conn["peer_address"], peers, local_cidrs(rows, service, conn))
-        others = [
-            other
-            for sibling in rows.services.get(router_id, [])
-            for other in rows.connections.get(sibling["id"], [])
-            if other["id"] != conn["id"]
-        ]
-        _refuse_overlaps(router_id, peers, [(o, peer_cidrs(rows, o)) for o in others])
-        _refuse_group_conflicts(router_id, conn, others, rows.addresses[router_id])
+        _refuse_overlaps(env, router_id, conn["id"], peers)
+        _refuse_group_conflicts(env, router_id, conn, address)
 
 
 def _refuse_ipv6(peer_address: str, peers: list[str], locals_: list[str]) -> None:
@@ -172,28 +172,38 @@ def _refuse_ipv6(peer_address: str, peers: list[str], locals_: list[str]) -> Non
 
 @functools.lru_cache(maxsize=65536)
 def _span(cidr: str) -> tuple[int, int, int]:
-    """``(version, first, last)`` address of ``cidr`` as integers: a create
-    compares its peer CIDRs with every other connection's of the router,
-    hundreds of the same strings again and again."""
+    """``(version, first, last)`` address of ``cidr`` as integers: creates
+    compare their peer CIDRs with those of the router's other connections,
+    the same strings again and again."""
     net = ipaddress.ip_network(cidr, strict=False)
     return net.version, int(net.network_address), int(net.broadcast_address)
 
 
-def _refuse_overlaps(
-    router_id: str, peers: list[str], others: list[tuple[dict[str, Any], list[str]]]
-) -> None:
+def _overlap(mine: list[tuple[str, tuple[int, int, int]]], cidr: str) -> str | None:
+    """The first of ``mine`` that ``cidr`` overlaps."""
+    version, first, last = _span(cidr)
+    for net, (v, lo, hi) in mine:
+        if v == version and lo <= last and first <= hi:
+            return net
+    return None
+
+
+def _refuse_overlaps(env: RuleEnv, router_id: str, conn_id: str, peers: list[str]) -> None:
+    """No peer CIDR of the router's other connections overlaps ``peers``;
+    the error names the first connection (by service and id) that does."""
     mine = [(cidr, _span(cidr)) for cidr in peers]
-    for other, cidrs in others:
-        for cidr in cidrs:
-            version, first, last = _span(cidr)
-            for net, (v, lo, hi) in mine:
-                if v == version and lo <= last and first <= hi:
-                    raise errors.OverlappingPeerCidrs(
-                        cidr=str(ipaddress.ip_network(net, strict=False)),
-                        other=cidr,
-                        connection=other["id"],
-                        router_id=router_id,
-                    )
+    near = (c for cidr in peers for c in peer_cidrs_near(env, router_id, conn_id, cidr))
+    if not any(_overlap(mine, c) for c in near):
+        return
+    for other, cidr in peer_cidr_rows(env, router_id, conn_id):
+        net = _overlap(mine, cidr)
+        if net is not None:
+            raise errors.OverlappingPeerCidrs(
+                cidr=str(ipaddress.ip_network(net, strict=False)),
+                other=cidr,
+                connection=other,
+                router_id=router_id,
+            )
 
 
 def _group_key(conn: dict[str, Any], address: str | None) -> tuple[str, str | None, str]:
@@ -201,11 +211,16 @@ def _group_key(conn: dict[str, Any], address: str | None) -> tuple[str, str | No
 
 
 def _refuse_group_conflicts(
-    router_id: str, conn: dict[str, Any], others: list[dict[str, Any]], address: str | None
+    env: RuleEnv, router_id: str, conn: dict[str, Any], address: str | None
 ) -> None:
+    """The router's other connections of ``conn``'s IKE group agree with it;
+    the error names the first (by service and id) that does not, and the
+    first setting it differs in."""
     key = _group_key(conn, address)
-    for other in others:
-        if _group_key(other, address) != key:
+    res = env.res("ipsec_site_connection")
+    for other_id in group_candidates(env, router_id, conn, address, GROUP_SETTINGS):
+        other = env.repo.get(res, other_id)
+        if other is None or _group_key(other, address) != key:
             continue
         for setting in GROUP_SETTINGS:
             if other[setting] != conn[setting]:

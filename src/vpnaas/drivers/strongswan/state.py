@@ -17,13 +17,14 @@ import orjson
 import sqlalchemy as sa
 
 from vpnaas.hooks import RuleEnv
-from vpnaas.hooks.queries import ip_version
+from vpnaas.hooks.queries import gateway_ips, ip_version
 from vpnaas.spec.core import DEVICE_OWNER_GATEWAY
 from vpnaas.spec.vpn import ENDPOINT_SUBNET
 
 __all__ = [
     "WATCHED",
     "Rows",
+    "connection_rows",
     "current_revisions",
     "desired_state",
     "desired_states",
@@ -152,6 +153,32 @@ def load_rows(
         subnet_cidrs={str(row[0]): str(row[1]) for row in cidrs},
         groups={gid: list(g["endpoints"]) for gid, g in groups.items()},
         policies=policies,
+    )
+
+
+def connection_rows(env: RuleEnv, service: dict[str, Any], conn: dict[str, Any]) -> Rows:
+    """The rows of ``conn``'s own configuration (its endpoint groups, the
+    CIDRs of its local subnets, its router's address) and none of its
+    router's other connections: what a create or an update checks, by id."""
+    router_id = service["router_id"]
+    groups: dict[str, dict[str, Any]] = {}
+    for group_id in (conn["local_ep_group_id"], conn["peer_ep_group_id"]):
+        group = env.repo.get(env.res("endpoint_group"), group_id) if group_id else None
+        if group is not None:
+            groups[group["id"]] = group
+    subnet_ids = [service["subnet_id"]] if service["subnet_id"] else []
+    subnet_ids.extend(
+        e for g in groups.values() if g["type"] == ENDPOINT_SUBNET for e in g["endpoints"]
+    )
+    cidrs = {s: env.repo.value(env.res("subnet"), s, "cidr") for s in dict.fromkeys(subnet_ids)}
+    address = next((ip for ip in gateway_ips(env, router_id) if ip_version(ip) == 4), None)
+    return Rows(
+        addresses={router_id: address},
+        services={},
+        connections={},
+        subnet_cidrs={s: str(cidr) for s, cidr in cidrs.items() if cidr is not None},
+        groups={gid: list(g["endpoints"]) for gid, g in groups.items()},
+        policies={},
     )
 
 
