@@ -194,7 +194,13 @@ class Agent:
         for thread in threads:
             thread.start()
         while not self._stop.is_set():
+            began = time.monotonic()
             self.step()
+            # as long again before the next round, however many events come:
+            # while charon brings hundreds of children up, back-to-back
+            # rounds took the CPU it needed (a group's DOWN does not wait:
+            # the event thread reports it)
+            self._stop.wait(min(time.monotonic() - began, TICK))
             with self._lock:
                 wait = self._settled(time.monotonic()) or TICK
             self._wake.wait(wait)
