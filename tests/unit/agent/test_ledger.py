@@ -7,12 +7,11 @@ up; ``ike-rekey``: ``old`` and ``new`` under the name)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from tests.support import desired_state as ds
 from vpnaas.agent.ledger import IKE_REKEY, IKE_UPDOWN, Ended, IkeLedger, ended_entries
-from vpnaas.agent.service import Agent, AgentOptions
+from vpnaas.agent.service import Agent
 from vpnaas.agent.status import PEER_NOT_RESPONDING, ConnStatus
 from vpnaas.ipsec.desired import parse_state
 from vpnaas.spec.vpn import ACTIVE, DOWN
@@ -177,14 +176,9 @@ def test_ended_entries_turn_the_active_connections_of_ended_groups_down() -> Non
     assert ended_entries(out, members, {GROUP: Ended(1.0, None)}) is None
 
 
-def test_the_agent_reports_a_group_down_from_the_event_itself(tmp_path: Path) -> None:
+def test_the_agent_reports_a_group_down_from_the_event_itself(offline_agent: Agent) -> None:
     """No status round runs here: the event thread turns the entries."""
-    conf = tmp_path / "strongswan.conf"
-    conf.write_text("charon {\n}\n")
-    options = AgentOptions(
-        host="gw", routers=("r1",), vici_socket="unix:///nowhere.vici", strongswan_conf=str(conf)
-    )
-    agent = Agent(options, client=None)  # type: ignore[arg-type]
+    agent = offline_agent
     doc = ds.connection(
         "c1", local="192.0.2.1", peer="192.0.2.2", local_cidrs=["10.1.0.0/24"],
         peer_cidrs=["10.2.0.0/24"],
