@@ -15,7 +15,11 @@ reason read from charon's log lines) is handed to ``on_done``.
 
 When both sides initiated at once, two IKE SAs exist; both agents keep the
 one with the smallest initiator SPI, and each ends only the ones it
-initiated, so they never end the same SA twice.
+initiated, so they never end the same SA twice. Two IKE SAs also exist
+during a make-before-break reauthentication, which ends the old one itself
+once the new one holds every child: so only SAs started by both sides
+count as duplicates, and only while charon has no task queued or running
+on any SA of the group.
 """
 
 from __future__ import annotations
@@ -124,10 +128,13 @@ class Initiator:
                     live.add(str(child.get("name")))
         return [(c.id, name) for c in group.enabled for name in child_names(c) if name not in live]
 
-    def _dedupe(self, charon: Charon, sas: Sequence[Mapping[str, Any]]) -> None:
+    @staticmethod
+    def _dedupe(charon: Charon, sas: Sequence[Mapping[str, Any]]) -> None:
         established = [ike for ike in sas if ike.get("state") == ESTABLISHED]
-        if len(established) < 2:
-            return
+        if len({ike.get("initiator") for ike in established}) < 2:
+            return  # one SA, or a reauthentication's two (from the same side)
+        if any(ike.get(key) for ike in sas for key in ("tasks-queued", "tasks-active")):
+            return  # a reauthentication, a rekey or children under way
         keep = min(established, key=lambda ike: str(ike.get("initiator-spi")))
         for ike in established:
             if ike is not keep and ike.get("initiator") == "yes":

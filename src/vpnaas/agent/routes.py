@@ -114,12 +114,19 @@ class Routes:
         for family in ("-4", "-6"):
             if any(_family(c) == family for c in wanted):
                 self._rule(family, True)
-        for cidr in sorted(wanted - have):
-            self.ip(
-                _family(cidr), "route", "replace", "unreachable", cidr, "table", FAIL_CLOSED_TABLE
-            )
-        for cidr in sorted(have - wanted):
-            self.ip(_family(cidr), "route", "del", cidr, "table", FAIL_CLOSED_TABLE, check=False)
+        # one ``ip`` for all (it reads each CIDR's family): 500 connections
+        # loaded at a start took 3.4 s as one process each
+        failed = self.batch(
+            [
+                *(["route", "replace", "unreachable", c, "table", FAIL_CLOSED_TABLE]
+                  for c in sorted(wanted - have)),
+                *(["route", "del", c, "table", FAIL_CLOSED_TABLE] for c in sorted(have - wanted)),
+            ]
+        )  # fmt: skip
+        if failed:
+            missing = wanted - self.fail_closed()
+            if missing:
+                raise IpError(f"fail-closed routes not set for {sorted(missing)}: {failed}")
         for family in ("-4", "-6"):
             if not any(_family(c) == family for c in wanted):
                 self._rule(family, False)

@@ -33,11 +33,19 @@ from vpnaas.agent.charonconf import read_retransmit
 from vpnaas.agent.client import ServerClient, ServerUnavailable
 from vpnaas.agent.events import LOG_EVENT, EventListener
 from vpnaas.agent.initiate import Initiator, Outcome
+from vpnaas.agent.ledger import IKE_REKEY, IKE_UPDOWN, IkeLedger, ended_entries
 from vpnaas.agent.reconcile import Reconciler
 from vpnaas.agent.routes import Routes
-from vpnaas.agent.status import ConnStatus, logged_reason
+from vpnaas.agent.status import (
+    CONNECTING,
+    PEER_NOT_RESPONDING,
+    WAITING,
+    ConnStatus,
+    logged_reason,
+)
 from vpnaas.ipsec.desired import DesiredState, parse_state
 from vpnaas.ipsec.telemetry import without_times
+from vpnaas.ipsec.translate import START_ACTIONS
 from vpnaas.spec.vpn import ACTIVE
 
 __all__ = ["Agent", "AgentOptions"]
@@ -91,6 +99,9 @@ class Agent:
         )
         self.initiator = Initiator(options.vici_socket, self._initiated)
         self.events = EventListener(options.vici_socket, self._event)
+        self.ledger = IkeLedger()
+        #: each group's connections, with their reason when it has no SA
+        self._members: tuple[str | None, dict[str, list[tuple[str, str]]]] = (None, {})
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._lock = threading.Lock()
@@ -115,12 +126,32 @@ class Agent:
             found = logged_reason(message)
             if found is None:
                 return
+            if found[1] == PEER_NOT_RESPONDING:
+                self.ledger.note(*found)
             with self._lock:
                 self._logged.append(found)
-        with self._lock:
-            if kind.startswith("session-"):
+        elif kind in (IKE_UPDOWN, IKE_REKEY):
+            ended = self.ledger.event(kind, message)
+            if ended is not None:
+                self._end(ended)
+        elif kind.startswith("session-"):  # charon may have restarted
+            self.ledger.reset()
+            with self._lock:
                 self._resync = True
         self._wake.set()
+
+    def _end(self, group: str) -> None:
+        """The last IKE SA of ``group`` went down: its connections are
+        reported DOWN now, not once charon has deleted its children
+        (docs/agent.md §Status)."""
+        ended = {k: v for k, v in self.ledger.ended().items() if k == group}
+        with self._lock:
+            entries = ended_entries(self._entries, self._members[1], ended)
+            if entries is None:
+                return
+            self._entries = entries
+        LOG.info("IKE SA of %s down: its connections are DOWN", group)
+        self._report_ready.set()
 
     def _initiated(self, outcome: Outcome) -> None:
         with self._lock:
@@ -163,7 +194,13 @@ class Agent:
         for thread in threads:
             thread.start()
         while not self._stop.is_set():
+            began = time.monotonic()
             self.step()
+            # as long again before the next round, however many events come:
+            # while charon brings hundreds of children up, back-to-back
+            # rounds took the CPU it needed (a group's DOWN does not wait:
+            # the event thread reports it)
+            self._stop.wait(min(time.monotonic() - began, TICK))
             with self._lock:
                 wait = self._settled(time.monotonic()) or TICK
             self._wake.wait(wait)
@@ -260,10 +297,11 @@ class Agent:
         ):
             rec.apply(desired)
             self._last_full = now
-        sas = rec.list_sas()
+        sas = self._list_sas()
         if rec.restarts != restarts and desired is not None:  # charon restarted meanwhile
+            self.ledger.reset()
             rec.apply(desired)
-            sas = rec.list_sas()
+            sas = self._list_sas()
         statuses = rec.statuses(sas) if desired is not None else {}
         if self._went_down(statuses):  # before the routes, which may take a while
             self._publish(statuses)
@@ -271,6 +309,11 @@ class Agent:
             rec.sync_tunnel_routes(sas)
             self.initiator.check(desired.groups(), sas, rec.charon)
         self._publish(statuses)
+
+    def _list_sas(self) -> list[dict[str, Any]] | None:
+        """``list-sas``, without the IKE SAs charon's events ended."""
+        began = time.monotonic()
+        return self.ledger.read(self.reconciler.list_sas(), began)
 
     def _went_down(self, statuses: Mapping[str, ConnStatus]) -> bool:
         """Whether a connection reported ACTIVE is no longer: that is told
@@ -282,9 +325,25 @@ class Agent:
             for conn_id, entry in before.items()
         )
 
+    def _group_members(self, desired: DesiredState | None) -> dict[str, list[tuple[str, str]]]:
+        """Each group's connections, with their reason when the group has
+        no SA; kept for :meth:`_end` (the event thread)."""
+        revision = desired.revision if desired is not None else None
+        if self._members[0] != revision:
+            members: dict[str, list[tuple[str, str]]] = {}
+            for group in desired.groups() if desired is not None else ():
+                members[group.name] = [
+                    (c.id, WAITING if START_ACTIONS[c.initiator] == "none" else CONNECTING)
+                    for c in group.connections
+                ]
+            with self._lock:
+                self._members = (revision, members)
+        return self._members[1]
+
     def _publish(self, statuses: Mapping[str, ConnStatus]) -> None:
         rec = self.reconciler
         revisions = {c.id: c.revision for c in rec.desired.connections} if rec.desired else {}
+        members = self._group_members(rec.desired)
         connections = [
             {
                 "id": conn_id,
@@ -307,10 +366,12 @@ class Agent:
                 "charon_since": since_utc(rec.since),
             },
         }
-        key = [(str(c["id"]), c["revision"], str(c["status"]), c["reason"]) for c in connections]
-        with self._lock:
+        entries = {str(c["id"]): c for c in connections}
+        with self._lock:  # an SA an event ended while the statuses were read
+            entries = ended_entries(entries, members, self.ledger.ended()) or entries
             self._report = report
-            self._entries = {str(c["id"]): c for c in connections}
+            self._entries = entries
+        key = [(k, c["revision"], str(c["status"]), c["reason"]) for k, c in entries.items()]
         if key != self._last_key:
             self._last_key = key
             LOG.info("status: %s", ", ".join(f"{c[0][:8]} {c[2]}" for c in key) or "no connections")

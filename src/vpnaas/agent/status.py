@@ -1,9 +1,9 @@
 """``list-sas`` → the status of each VPNaaS connection. Pure.
 
-``ACTIVE`` only when, for every child the connection expects, an
-ESTABLISHED IKE SA of its group holds an INSTALLED child of that name
-(REKEYED, DELETING and other transient SAs are ignored; an IKE SA alone
-never counts: charon keeps it when a child fails). Otherwise ``DOWN`` with a
+``ACTIVE`` only when, for every child the connection expects, an IKE SA
+of its group that carries traffic (:data:`CARRYING`) holds an INSTALLED
+child of that name (REKEYED, DELETING and other transient SAs are ignored;
+an IKE SA alone never counts: charon keeps it when a child fails). Otherwise ``DOWN`` with a
 reason, or ``ERROR`` when charon refused the configuration or the last
 attempt failed for a reason that will not cure itself.
 """
@@ -19,6 +19,7 @@ from vpnaas.spec.vpn import ACTIVE, DOWN, ERROR
 
 __all__ = [
     "ADMIN_DOWN",
+    "CARRYING",
     "CONFIG_REFUSED",
     "CONNECTING",
     "ERROR_REASONS",
@@ -68,6 +69,12 @@ _RESPONDER_AUTH = ("MAC mismatched", "no shared key found")
 ESTABLISHED = "ESTABLISHED"
 IKE_CONNECTING = "CONNECTING"
 INSTALLED = "INSTALLED"
+#: IKE SA states whose INSTALLED children carry traffic: ESTABLISHED;
+#: REKEYING, which keeps them until an IKEv2 rekey moves them to the new
+#: SA; and CONNECTING, for an IKEv1 reauthentication moves them to the new
+#: SA before it is ESTABLISHED (the old one shows REKEYING, childless):
+#: otherwise a reauthentication would read as DOWN for a moment
+CARRYING = frozenset({ESTABLISHED, "REKEYING", IKE_CONNECTING})
 
 
 @dataclass(frozen=True)
@@ -122,7 +129,7 @@ class GroupSAs:
     500 children would otherwise be walked once per connection)."""
 
     sas: Sequence[Mapping[str, Any]]
-    #: INSTALLED children by name, from ESTABLISHED IKE SAs only
+    #: INSTALLED children by name, from IKE SAs that carry traffic only
     installed: Mapping[str, Mapping[str, Any]]
     #: the IKE SA telemetry describes: the first ESTABLISHED one, else the first
     ike: Mapping[str, Any] | None
@@ -133,7 +140,7 @@ class GroupSAs:
     def of(cls, sas: Sequence[Mapping[str, Any]]) -> GroupSAs:
         installed: dict[str, Mapping[str, Any]] = {}
         for sa in sas:
-            if sa.get("state") != ESTABLISHED:
+            if sa.get("state") not in CARRYING:
                 continue
             for child in (sa.get("child-sas") or {}).values():
                 if child.get("state") == INSTALLED:

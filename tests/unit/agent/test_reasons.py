@@ -4,7 +4,6 @@ wrong psk) replayed into the reconciler."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +12,7 @@ from tests.support import desired_state as ds
 from vpnaas.agent import status
 from vpnaas.agent.reconcile import Reconciler
 from vpnaas.agent.routes import Routes
-from vpnaas.agent.service import Agent, AgentOptions
+from vpnaas.agent.service import Agent
 from vpnaas.ipsec.desired import group_name, parse_state
 from vpnaas.spec.vpn import ACTIVE, DOWN, ERROR
 
@@ -155,13 +154,8 @@ def test_an_unknown_ike_sa_name_changes_nothing() -> None:
     assert rec.failures == {}
 
 
-def test_only_telling_log_lines_wake_the_agent(tmp_path: Path) -> None:
-    conf = tmp_path / "strongswan.conf"
-    conf.write_text("charon {\n}\n")
-    options = AgentOptions(
-        host="gw", routers=("r1",), vici_socket="unix:///nowhere.vici", strongswan_conf=str(conf)
-    )
-    agent = Agent(options, client=None)  # type: ignore[arg-type]
+def test_only_telling_log_lines_wake_the_agent(offline_agent: Agent) -> None:
+    agent = offline_agent
     agent._event("log", {"ikesa-name": GROUP, "msg": "sending DPD request"})
     assert not agent._wake.is_set()
     assert agent._logged == []

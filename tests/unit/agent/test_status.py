@@ -42,7 +42,16 @@ def _ike(state: str, *children: tuple[str, str]) -> dict[str, Any]:
             id="ike-rekey",
         ),
         pytest.param(
+            [_ike("CONNECTING", ("c1", "INSTALLED")), _ike("REKEYING")],
+            (ACTIVE, None),
+            id="ikev1-reauth-adopted",
+        ),
+        pytest.param([_ike("REKEYING", ("c1", "INSTALLED"))], (ACTIVE, None), id="ike-rekeying"),
+        pytest.param(
             [_ike("DELETING", ("c1", "INSTALLED"))], (DOWN, status.CONNECTING), id="deleting"
+        ),
+        pytest.param(
+            [_ike("REKEYED", ("c1", "INSTALLED"))], (DOWN, status.CONNECTING), id="rekeyed"
         ),
         pytest.param(
             [_ike("ESTABLISHED", ("c1", "DELETING"))],
