@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -26,7 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 from vpnaas import errors
 from vpnaas.settings import PoolOptions
 
-__all__ = ["Database", "PoolOptions", "Retry", "retrying"]
+__all__ = ["Database", "PoolOptions", "Retry", "Slot", "retrying"]
 
 T = TypeVar("T")
 
@@ -149,6 +150,18 @@ def retrying(call: Callable[[], T], attempts: int = 4) -> T:
     raise errors.Conflict(msg="a concurrent request kept changing the same objects; retry")
 
 
+@dataclass
+class Slot:
+    """Where :meth:`Database.peek` keeps a connection of its autocommit pool
+    between the statements of a caller that runs one at a time (a pool
+    checkout costs about a third of the counter read's CPU on PostgreSQL,
+    docs/decisions.md "Shared counter reads"). It goes back to the pool
+    after ``connection_recycle_time``, for the pool to replace it when due."""
+
+    raw: Any = None
+    taken: float = 0.0
+
+
 class Database:
     """An engine plus the transaction boundaries the API uses."""
 
@@ -164,6 +177,8 @@ class Database:
         self.dialect = self.engine.dialect.name
         self.paramstyle = self.engine.dialect.paramstyle
         self._local = threading.local()
+        self._slots: list[Slot] = []
+        self._recycle = (opts or PoolOptions()).connection_recycle_time
 
     @property
     def is_sqlite(self) -> bool:
@@ -194,28 +209,42 @@ class Database:
         except sa.exc.TimeoutError as exc:
             raise errors.ServiceUnavailable(reason="no database connection is free") from exc
 
-    def peek(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    def slot(self) -> Slot:
+        """A :class:`Slot` for :meth:`peek`, emptied by :meth:`dispose`."""
+        slot = Slot()
+        self._slots.append(slot)
+        return slot
+
+    def peek(
+        self, sql: str, params: tuple[Any, ...], slot: Slot | None = None
+    ) -> list[tuple[Any, ...]]:
         """Run one read statement outside any transaction, in one round trip
         (no BEGIN, no rollback, no ping: the autocommit pool of
         :func:`create_engine`): for values a single statement reads
         consistently, such as write counters. A pooled connection the server
-        dropped fails the statement; it is run once more on a new one."""
+        dropped fails the statement; it is run once more on a new one. With
+        ``slot`` (its caller never runs two statements at once), the
+        connection stays there between statements instead of going back to
+        the pool."""
         if self.is_sqlite:
             return self._peek_sqlite(sql, params)
         try:
-            return self._peek(sql, params)
+            return self._peek(sql, params, slot)
         except _Lost:
             pass
         try:
-            return self._peek(sql, params)
+            return self._peek(sql, params, slot)
         except _Lost as exc:
             raise errors.ServiceUnavailable(reason="the database cannot be reached") from exc
 
-    def _peek(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    def _peek(self, sql: str, params: tuple[Any, ...], slot: Slot | None) -> list[tuple[Any, ...]]:
         dbapi_error = self.peeks.dialect.loaded_dbapi.Error
-        raw = None
+        raw = None if slot is None else self._kept(slot)
         try:
-            raw = self.peeks.raw_connection()
+            if raw is None:
+                raw = self.peeks.raw_connection()
+                if slot is not None:
+                    slot.raw, slot.taken = raw, time.monotonic()
             cursor = raw.cursor()
             try:
                 cursor.execute(sql, params)
@@ -231,6 +260,8 @@ class Database:
                 lost = self.peeks.dialect.is_disconnect(exc, raw.dbapi_connection, None)
                 raw.invalidate(exc)
                 raw = None
+                if slot is not None:
+                    slot.raw = None
                 if lost:
                     raise _Lost from exc
             wrapped = sa.exc.DBAPIError.instance(sql, params, exc, dbapi_error)
@@ -238,8 +269,15 @@ class Database:
                 _translate(wrapped) if isinstance(wrapped, sa.exc.DBAPIError) else wrapped
             ) from exc
         finally:
-            if raw is not None:
+            if raw is not None and slot is None:
                 raw.close()
+
+    def _kept(self, slot: Slot) -> Any:
+        """The connection in ``slot`` unless it is due back in the pool."""
+        if slot.raw is not None and 0 <= self._recycle < time.monotonic() - slot.taken:
+            raw, slot.raw = slot.raw, None
+            raw.close()
+        return slot.raw
 
     def _peek_sqlite(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         """SQLite: each thread keeps one autocommit connection for these reads
@@ -258,5 +296,9 @@ class Database:
             raise errors.ServiceUnavailable(reason="the database cannot be reached") from exc
 
     def dispose(self) -> None:
+        for slot in self._slots:
+            raw, slot.raw = slot.raw, None
+            if raw is not None:
+                raw.close()
         self.engine.dispose()
         self.peeks.dispose()
