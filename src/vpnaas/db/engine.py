@@ -153,13 +153,24 @@ def retrying(call: Callable[[], T], attempts: int = 4) -> T:
 @dataclass
 class Slot:
     """Where :meth:`Database.peek` keeps a connection of its autocommit pool
-    between the statements of a caller that runs one at a time (a pool
-    checkout costs about a third of the counter read's CPU on PostgreSQL,
-    docs/decisions.md "Shared counter reads"). It goes back to the pool
-    after ``connection_recycle_time``, for the pool to replace it when due."""
+    and a cursor on it between the statements of a caller that runs one at
+    a time (a pool checkout and a new cursor cost about a third of the
+    counter read's CPU on PostgreSQL, docs/decisions.md "Shared counter
+    reads"). The connection goes back to the pool after
+    ``connection_recycle_time``, for the pool to replace it when due."""
 
     raw: Any = None
+    cursor: Any = None
     taken: float = 0.0
+
+    def release(self) -> None:
+        """Close the cursor and give the connection back to the pool."""
+        raw, cursor = self.raw, self.cursor
+        self.raw = self.cursor = None
+        if cursor is not None:
+            cursor.close()
+        if raw is not None:
+            raw.close()
 
 
 class Database:
@@ -239,29 +250,22 @@ class Database:
 
     def _peek(self, sql: str, params: tuple[Any, ...], slot: Slot | None) -> list[tuple[Any, ...]]:
         dbapi_error = self.peeks.dialect.loaded_dbapi.Error
-        raw = None if slot is None else self._kept(slot)
+        held = slot or Slot()
         try:
-            if raw is None:
-                raw = self.peeks.raw_connection()
-                if slot is not None:
-                    slot.raw, slot.taken = raw, time.monotonic()
-            cursor = raw.cursor()
-            try:
-                cursor.execute(sql, params)
-                return [tuple(row) for row in cursor.fetchall()]
-            finally:
-                cursor.close()
+            cursor = self._cursor(held)
+            # no parameters: the statement goes as written, nothing to parse
+            cursor.execute(sql, params or None)
+            return [tuple(row) for row in cursor.fetchall()]
         except sa.exc.DBAPIError as exc:
             raise _translate(exc) from exc
         except sa.exc.TimeoutError as exc:
             raise errors.ServiceUnavailable(reason="no database connection is free") from exc
         except dbapi_error as exc:
+            raw = held.raw
             if raw is not None:  # else no connection could be made: nothing to retry
                 lost = self.peeks.dialect.is_disconnect(exc, raw.dbapi_connection, None)
+                held.raw = held.cursor = None
                 raw.invalidate(exc)
-                raw = None
-                if slot is not None:
-                    slot.raw = None
                 if lost:
                     raise _Lost from exc
             wrapped = sa.exc.DBAPIError.instance(sql, params, exc, dbapi_error)
@@ -269,15 +273,19 @@ class Database:
                 _translate(wrapped) if isinstance(wrapped, sa.exc.DBAPIError) else wrapped
             ) from exc
         finally:
-            if raw is not None and slot is None:
-                raw.close()
+            if slot is None:
+                held.release()
 
-    def _kept(self, slot: Slot) -> Any:
-        """The connection in ``slot`` unless it is due back in the pool."""
-        if slot.raw is not None and 0 <= self._recycle < time.monotonic() - slot.taken:
-            raw, slot.raw = slot.raw, None
-            raw.close()
-        return slot.raw
+    def _cursor(self, slot: Slot) -> Any:
+        """The cursor of ``slot``, on a connection from the pool if it has
+        none (or had one past ``connection_recycle_time``)."""
+        if 0 <= self._recycle < time.monotonic() - slot.taken:
+            slot.release()
+        if slot.raw is None:
+            slot.raw, slot.taken = self.peeks.raw_connection(), time.monotonic()
+        if slot.cursor is None:
+            slot.cursor = slot.raw.cursor()
+        return slot.cursor
 
     def _peek_sqlite(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         """SQLite: each thread keeps one autocommit connection for these reads
@@ -297,8 +305,6 @@ class Database:
 
     def dispose(self) -> None:
         for slot in self._slots:
-            raw, slot.raw = slot.raw, None
-            if raw is not None:
-                raw.close()
+            slot.release()
         self.engine.dispose()
         self.peeks.dispose()

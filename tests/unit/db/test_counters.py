@@ -112,7 +112,7 @@ class Reads:
         while time.monotonic() < deadline:
             active = self.db.peek(
                 "SELECT count(*) FROM pg_stat_activity"
-                " WHERE state = 'active' AND query LIKE '%%pg_sleep%%'"
+                " WHERE state = 'active' AND query LIKE '%pg_sleep%'"
                 " AND backend_xmin IS NOT NULL"  # its snapshot is taken
                 " AND pid <> pg_backend_pid() AND datname = current_database()",
                 (),
