@@ -1,7 +1,7 @@
 """Where a production worker's time goes: ``python -m bench.production_profile``.
 
 Starts the servers of ``python -m bench.production`` and, for each scenario
-below, drives one with wrk at 8 connections while ``py-spy record`` samples
+below, drives one with wrk at 8 connections (``--connections``) while ``py-spy record`` samples
 every worker process (``--py-spy PATH``, else ``py-spy`` on ``PATH``; the
 package of that name installs it): the server's CPU time per request (from
 /proc, the steadier figure on a shared machine), then the samples split by
@@ -128,7 +128,7 @@ def profile(stack: Stack, label: str, server: str, writes: bool, kind: str, args
     result = load.run(
         proc.base,
         request,
-        connections=8,
+        connections=args.connections,
         seconds=args.seconds,
         script_dir=work,
     )
@@ -150,6 +150,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--py-spy", default=shutil.which("py-spy"), help="the py-spy binary")
     parser.add_argument("--seconds", type=int, default=5, help="seconds per scenario")
     parser.add_argument("--idle", action="store_true", help="also sample idle threads")
+    parser.add_argument("--connections", type=int, default=8, help="wrk's connections (8)")
+    parser.add_argument(
+        "--only", default="", help="only scenarios whose label starts so, e.g. 'a)'"
+    )
     parser.add_argument(
         "--scenarios", choices=["list", "create"], help="only scenarios of this kind"
     )
@@ -162,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         stack = start_stack(Path(tmp))
         try:
             for label, server, writes, kind in SCENARIOS:
-                if args.scenarios in (None, kind):
+                if args.scenarios in (None, kind) and label.startswith(args.only):
                     profile(stack, label, server, writes, kind, args)
         finally:
             stack.stop()

@@ -19,10 +19,10 @@ from vpnaas import errors
 from vpnaas.api import body, query, reads, render
 from vpnaas.api.cache import ResponseCache
 from vpnaas.context import RequestContext
+from vpnaas.db.counters import Counters
 from vpnaas.db.engine import Database
 from vpnaas.db.query import Hooks, Scope
 from vpnaas.db.repo import Repo
-from vpnaas.db.revisions import revisions_of, revisions_query
 from vpnaas.db.secrets import Sealer
 from vpnaas.db.tables import Schema
 from vpnaas.drivers import Driver
@@ -82,6 +82,7 @@ class Controller:
         self.caching = response_cache
         self.cache = ResponseCache()
         self.shown = ResponseCache(max_bytes=16 * 1024 * 1024, max_entries=4096)
+        self.counters = Counters(db, schema)
         #: per resource, what its answers are built from (:mod:`vpnaas.api.reads`)
         self.read_sets = reads.read_sets(catalog, schema, rules, hooks)
 
@@ -207,10 +208,10 @@ class Controller:
 
     def _version(self, res: Resource) -> tuple[Any, ...]:
         """What a cached answer about ``res`` was built from: the write
-        counters of the tables it reads (one plain statement, outside any
-        transaction) and the policy rules in force."""
-        sql, members = revisions_query(self.schema, self.db.paramstyle, self._reads(res))
-        return (revisions_of(members, self.db.peek(sql, members)), self.authz.generation())
+        counters of the tables it reads (from a read of every counter sent
+        after this request arrived, :mod:`vpnaas.db.counters`) and the policy
+        rules in force."""
+        return (self.counters.of(self._reads(res)), self.authz.generation())
 
     def _readable(
         self, ctx: RequestContext, res: Resource, objs: list[dict[str, Any]]

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from vpnaas.db.statements import Statement
 from vpnaas.db.tables import Schema
 
-__all__ = ["bump", "marker", "revisions_of", "revisions_query"]
+__all__ = ["all_revisions_query", "bump", "marker", "revisions_of", "revisions_query"]
 
 #: the DB-API parameter marker of each paramstyle (for hand-written SQL)
 _PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s", "numeric": ":1"}
@@ -68,6 +68,12 @@ def revisions_query(
         return f"SELECT resource, number FROM {table} WHERE resource IN ({marks})"  # noqa: S608
 
     return schema.statements.get(Statement.REVISIONS, paramstyle, wanted, build), wanted
+
+
+def all_revisions_query(schema: Schema) -> str:
+    """Plain SQL reading every write counter (one row per resource written
+    so far; :mod:`vpnaas.db.counters`)."""
+    return f"SELECT resource, number FROM {schema.revisions.name}"  # noqa: S608
 
 
 def revisions_of(
