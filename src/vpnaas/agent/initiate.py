@@ -10,8 +10,10 @@ the gateway that does not start at load (so both sides rarely start at
 once), never while charon already works on it (a CONNECTING IKE SA, a
 child being installed), at most one initiation per peer address at a
 time, and with a growing pause after failures. Each initiation runs on a
-thread of its own with its own VICI session; its outcome (the failure
-reason read from charon's log lines) is handed to ``on_done``.
+thread of its own with its own VICI session: it waits for the first
+missing child (the IKE SA comes up with it, or the failure reason is read
+from charon's log lines) and then queues the others without waiting; its
+outcome is handed to ``on_done``.
 
 When both sides initiated at once, two IKE SAs exist; both agents keep the
 one with the smallest initiator SPI, and each ends only the ones it
@@ -50,6 +52,8 @@ LOG = logging.getLogger(__name__)
 #: child states that mean charon has (or is making) that child
 _LIVE_CHILD = frozenset({INSTALLED, "CREATED", "INSTALLING", "UPDATING", "REKEYING", "REKEYED"})
 MAX_BACKOFF = 30.0
+#: VICI ``initiate`` timeout that returns once charon has queued the child
+QUEUE = -1
 
 Outcome = dict[str, str | None]
 
@@ -162,16 +166,21 @@ class Initiator:
         outcome: Outcome = {}
         try:
             with self._connect(self.vici_uri) as charon:
-                for conn_id, child in missing:
-                    LOG.info("initiating %s child %s", name, child)
-                    result = charon.initiate(name, child, self.wait_ms)
-                    if result.ok:
-                        outcome.setdefault(conn_id, None)
-                    else:
-                        logs = (*result.logs, result.error or "")
-                        outcome[conn_id] = failure_reason(logs) or CONNECTING
-                        LOG.info("initiating %s failed: %s", child, outcome[conn_id])
-                        break
+                conn_id, child = missing[0]
+                LOG.info("initiating %s child %s (%d missing)", name, child, len(missing))
+                result = charon.initiate(name, child, self.wait_ms)
+                if not result.ok:
+                    logs = (*result.logs, result.error or "")
+                    outcome[conn_id] = failure_reason(logs) or CONNECTING
+                    LOG.info("initiating %s failed: %s", child, outcome[conn_id])
+                    return
+                outcome[conn_id] = None
+                for conn_id, child in missing[1:]:
+                    # the IKE SA is up: charon queues the other children's
+                    # exchanges on it; waiting for each would add a VICI round
+                    # trip and a log stream per child (docs/agent.md §Reconciling)
+                    charon.initiate(name, child, QUEUE)
+                    outcome.setdefault(conn_id, None)
         except CharonUnavailable as exc:
             LOG.warning("initiating %s: %s", name, exc)
         finally:

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from vpnaas.agent.initiate import Initiator
+from vpnaas.agent.charon import InitiateResult
+from vpnaas.agent.initiate import QUEUE, Initiator, Outcome
 
 
 class Terminations:
@@ -50,3 +51,50 @@ def test_duplicates(sas: list[dict[str, Any]], ended: list[str]) -> None:
     charon = Terminations()
     Initiator._dedupe(charon, sas)  # type: ignore[arg-type]
     assert charon.ended == ended
+
+
+class Recording:
+    """A charon that records initiations; the children named in ``refuse`` fail."""
+
+    def __init__(self, refuse: frozenset[str] = frozenset()) -> None:
+        self.refuse = refuse
+        self.calls: list[tuple[str, int]] = []
+
+    def __enter__(self) -> Recording:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+    def initiate(self, ike: str, child: str, wait_ms: int) -> InitiateResult:
+        self.calls.append((child, wait_ms))
+        if child in self.refuse:
+            return InitiateResult(False, ("received NO_PROPOSAL_CHOSEN notify error",), "failed")
+        return InitiateResult(True, ())
+
+
+def _run(charon: Recording, missing: list[tuple[str, str]]) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    initiator = Initiator("unix:///none", outcomes.append, wait_ms=15000, connect=lambda _: charon)  # type: ignore[arg-type, return-value]
+    initiator._run("vpn-group", "192.0.2.2", missing)
+    return outcomes
+
+
+MISSING = [("c1", "c1-0"), ("c2", "c2-0"), ("c3", "c3-0")]
+
+
+def test_waits_for_the_first_child_and_queues_the_others() -> None:
+    """docs/agent.md §Reconciling: once the first child (and with it the IKE
+    SA) is up, the rest are handed to charon without waiting for each."""
+    charon = Recording()
+    outcomes = _run(charon, MISSING)
+    assert charon.calls == [("c1-0", 15000), ("c2-0", QUEUE), ("c3-0", QUEUE)]
+    assert outcomes == [{"c1": None, "c2": None, "c3": None}]
+
+
+def test_a_failed_first_child_stops_the_initiation() -> None:
+    charon = Recording(refuse=frozenset({"c1-0"}))
+    outcomes = _run(charon, MISSING)
+    assert charon.calls == [("c1-0", 15000)]
+    assert list(outcomes[0]) == ["c1"]
+    assert outcomes[0]["c1"] is not None  # the reason read from charon's log lines
