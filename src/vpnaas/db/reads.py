@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from functools import partial
-from itertools import groupby
-from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -241,31 +239,34 @@ class Reader:
     def load_children(
         self, res: Resource, wanted: list[Field], objs: list[dict[str, Any]], parents: Clause
     ) -> None:
-        """List and computed attributes of ``objs``, the rows ``parents`` selects."""
-        by_id = {obj["id"]: obj for obj in objs}
+        """List and computed attributes of ``objs``, the rows ``parents`` selects
+        (each item appended to its parent's list: rows come in position order)."""
         table = self.schema.table(res.member)
         for fld in wanted:
             if fld.stored and fld.in_child_table:
                 child = self.schema.child(res.member, fld.name)
+                lists: dict[str, list[Any]] = {}
                 for obj in objs:
-                    obj[fld.name] = []
+                    obj[fld.name] = lists[obj["id"]] = []
                 stmt = (
                     sa.select(child.parent, *child.values)
                     .where(child.parent.in_(sa.select(table.c.id).where(parents)))
                     .order_by(child.parent, child.position)
                 )
                 item_kind = fld.kind.item if isinstance(fld.kind, ListOf) else fld.kind
-                bare = len(child.values) == 1 and type(item_kind).load is Kind.load
                 rows = converted_rows(
                     self.fetch(stmt), [child.parent, *child.values], self.conn.dialect
                 )
-                for parent, items in groupby(rows, itemgetter(0)):
-                    owner = by_id.get(parent)
-                    if owner is not None:
-                        if bare:
-                            owner[fld.name] = [row[1] for row in items]
-                        else:
-                            owner[fld.name] = [item_kind.load(row[1:]) for row in items]
+                if len(child.values) == 1 and type(item_kind).load is Kind.load:
+                    for parent, value in rows:  # the value is the item
+                        found = lists.get(parent)
+                        if found is not None:
+                            found.append(value)
+                else:
+                    for row in rows:
+                        found = lists.get(row[0])
+                        if found is not None:
+                            found.append(item_kind.load(row[1:]))
         self.run_loaders(res, wanted, objs)
 
     def loaders_of(self, res: Resource, wanted: list[Field]) -> list[Loader]:
