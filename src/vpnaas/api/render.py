@@ -8,11 +8,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from vpnaas.api.query import Params
-from vpnaas.db.reads import picker
+from vpnaas.db.plans import Layout, picker
 from vpnaas.spec import Resource
 from vpnaas.spec.resource import OWNER, OWNER_ALIAS
 
-__all__ = ["item", "links"]
+__all__ = ["item", "links", "list_layout", "strip"]
 
 
 #: key lists kept: one per set of ``fields=`` asked for (any a client sends)
@@ -52,6 +52,40 @@ def item(
             if name in out:
                 out[name] = value
     return out
+
+
+def list_layout(res: Resource) -> Layout:
+    """How a list without ``fields`` is read straight into its wire form
+    (one dict per row, no :func:`item`): the visible attributes in order,
+    ``tenant_id`` holding ``project_id``, then the hidden attributes the
+    policy check or a loader may read, which :func:`strip` takes out once
+    the check is done."""
+    computed = any(not f.stored for f in res.fields)
+    hidden = tuple(
+        f.name
+        for f in res.fields
+        if not f.visible and (computed or f.name in res.policy.target_fields)
+    )
+    return _layout_of(res.visible, hidden)
+
+
+@lru_cache(maxsize=PAIRS_KEPT)
+def _layout_of(visible: tuple[str, ...], hidden: tuple[str, ...]) -> Layout:
+    return (*_wire_of(visible)[1], *((name, name) for name in hidden))
+
+
+def strip(res: Resource, objs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Objects read with :func:`list_layout`, without the keys that are not
+    shown (the hidden attributes, and whatever else a loader filled in):
+    the same dicts :func:`item` would make of them, each changed in place."""
+    size = len(res.visible)
+    shown = None
+    for obj in objs:
+        if len(obj) > size:
+            shown = shown or frozenset(res.visible)
+            for key in [key for key in obj if key not in shown]:
+                del obj[key]
+    return objs
 
 
 def links(

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from vpnaas.db.query import Clause, ListQuery, Scope
-from vpnaas.db.reads import Reader
+from vpnaas.db.reads import Layout, Reader
 from vpnaas.spec import Resource
 from vpnaas.spec.kinds import NO_MATCH
 
@@ -27,9 +27,15 @@ class Pager(Reader):
     """Lists of one resource, a page at a time."""
 
     def page(
-        self, res: Resource, query: ListQuery, scope: Scope | None = None
+        self,
+        res: Resource,
+        query: ListQuery,
+        scope: Scope | None = None,
+        layout: Layout | None = None,
     ) -> list[dict[str, Any]]:
-        """The page of objects ``query`` asks for, in its order."""
+        """The page of objects ``query`` asks for, in its order; with a
+        ``layout`` (for a query without ``fields``), dicts with exactly its
+        keys, read for the attributes it names (see :meth:`Reader.load_rows`)."""
         table = self.schema.table(res.member)
         where = self.where(res, query, scope)
         terms = self.sort_terms(res, query.sorts)
@@ -40,7 +46,12 @@ class Pager(Reader):
             if after is None:
                 return []
             where.append(after)
-        wanted = self.wanted(res, query.fields, extra=[name for name, _ in query.sorts])
+        if layout is None:
+            wanted = self.wanted(res, query.fields, extra=[name for name, _ in query.sorts])
+        else:
+            assert query.fields is None, "a layout names the attributes read"
+            named = {name for _, name in layout}
+            wanted = [f for f in res.fields if f.name in named]
         stmt = (
             sa.select(*self.select_columns(res, wanted))
             .where(*where)
@@ -48,7 +59,7 @@ class Pager(Reader):
         )
         if query.limit:
             stmt = stmt.limit(query.limit)
-        objs = self.load_rows(res, wanted, self.conn.execute(stmt).all())
+        objs = self.load_rows(res, wanted, self.fetch(stmt), layout, raw=True)
         if query.reverse:
             objs.reverse()
         if objs:

@@ -1,25 +1,33 @@
-"""Reads by id and by condition, and how a read is planned.
+"""Reads by id and by condition.
 
 Objects come out as API-shaped dicts keyed by wire name (composite
-attributes as dicts, list attributes as lists), hidden attributes included.
-A read selects only the columns of the attributes asked for (its *plan*,
-worked out once per resource and attribute set) and loads list attributes
-with one query per child table. Secret attributes are opened on the way
-out (:mod:`vpnaas.db.secrets`), so every reader gets the value and no caller
-names them. Lists with paging are :mod:`vpnaas.db.paging`'s.
+attributes as dicts, list attributes as lists), hidden attributes included,
+or in a layout the caller gives (:mod:`vpnaas.db.plans`, which also plans
+the columns a read selects). List attributes load with one query per child
+table. Secret attributes are opened on the way out (:mod:`vpnaas.db.secrets`),
+so every reader gets the value and no caller names them. Lists with paging
+are :mod:`vpnaas.db.paging`'s.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from functools import lru_cache, partial
-from itertools import groupby
-from operator import itemgetter
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from vpnaas.db.plans import (
+    PLANS_KEPT,
+    Layout,
+    converted_rows,
+    object_layout,
+    picker,
+    plan,
+    row_shape,
+    sealed,
+)
 from vpnaas.db.query import Clause, Hooks, Loader, Scope
 from vpnaas.db.secrets import Sealer
 from vpnaas.db.statements import Statement
@@ -28,69 +36,7 @@ from vpnaas.spec import Field, Resource
 from vpnaas.spec.kinds import Kind
 from vpnaas.spec.structured import ListOf
 
-__all__ = ["Reader", "plan"]
-
-#: how to read one attribute back from a row: name, first column, width,
-#: and the kind's loader (None when the single column value is the value)
-Step = tuple[str, int, int, Callable[[Sequence[Any]], Any] | None]
-#: the columns a read selects, and the steps that read a row back
-Plan = tuple[list[sa.Column[Any]], list[Step]]
-
-#: plans kept: one per resource and set of attributes asked for (``fields=``)
-PLANS_KEPT = 1024
-
-
-def _sealed(values: Sequence[Any]) -> Any:
-    """The loader step of a secret attribute: :meth:`Reader.load_rows` opens
-    it with the repository's :class:`Sealer` (plans are shared by every key set)."""
-    raise AssertionError("opened by the repository")
-
-
-@lru_cache(maxsize=PLANS_KEPT)
-def plan(schema: Schema, member: str, names: tuple[str, ...]) -> Plan:
-    """The columns to select for attributes ``names`` of ``member`` (stored
-    in its own table, in the resource's order) and how to read a row back."""
-    res = schema.resource(member)
-    cols: list[sa.Column[Any]] = []
-    steps: list[Step] = []
-    for fld in res.fields:
-        if fld.name in names and fld.stored and not fld.in_child_table:
-            field_cols = schema.field_columns(res, fld)
-            simple = len(field_cols) == 1 and type(fld.kind).load is Kind.load
-            load = _sealed if fld.secret else None if simple else fld.kind.load
-            steps.append((fld.name, len(cols), len(field_cols), load))
-            cols.extend(field_cols)
-    return cols, steps
-
-
-#: a composite or secret attribute: name, first column, end, loader
-Load = tuple[str, int, int, Callable[[Sequence[Any]], Any]]
-#: how :meth:`Reader.load_rows` turns a row into an object: an empty object
-#: (its keys in the plan's order), the names of the plain columns and a
-#: function picking their values out of a row, and the other attributes
-RowShape = tuple[dict[str, Any], tuple[str, ...], Callable[[Sequence[Any]], Any], list[Load]]
-
-
-def picker(indexes: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:
-    """A function returning the items at ``indexes`` of its argument, as a
-    tuple (:func:`operator.itemgetter`, which returns one item bare)."""
-    if len(indexes) == 1:
-        first = indexes[0]
-        return lambda row: (row[first],)
-    if not indexes:
-        return lambda row: ()
-    return itemgetter(*indexes)
-
-
-@lru_cache(maxsize=PLANS_KEPT)
-def row_shape(schema: Schema, member: str, names: tuple[str, ...]) -> RowShape:
-    """The :data:`RowShape` of a plan: per row, one copy of a dict, one
-    C-level pick of the plain columns and a call per composite or secret."""
-    steps = plan(schema, member, names)[1]
-    plain = [(name, start) for name, start, _, load in steps if load is None]
-    rest = [(name, start, start + width, load) for name, start, width, load in steps if load]
-    empty: dict[str, Any] = dict.fromkeys(name for name, _, _, _ in steps)
-    return empty, tuple(name for name, _ in plain), picker([s for _, s in plain]), rest
+__all__ = ["PLANS_KEPT", "Layout", "Reader", "picker", "plan"]
 
 
 class Reader:
@@ -228,24 +174,49 @@ class Reader:
         return plan(self.schema, res.member, tuple(f.name for f in wanted))[0]
 
     def load_rows(
-        self, res: Resource, wanted: list[Field], rows: Iterable[Sequence[Any]]
+        self,
+        res: Resource,
+        wanted: list[Field],
+        rows: Iterable[Sequence[Any]],
+        layout: Layout | None = None,
+        *,
+        raw: bool = False,
     ) -> list[dict[str, Any]]:
-        """Objects from rows selected by :meth:`select_columns`."""
-        empty, names, pick, rest = row_shape(self.schema, res.member, tuple(f.name for f in wanted))
-        if not rest:
-            return [dict(zip(names, pick(row), strict=True)) for row in rows]
+        """Dicts from rows selected by :meth:`select_columns`: objects keyed by
+        attribute name, or the keys of ``layout`` (whose attributes are
+        ``wanted``). ``raw``: the rows come from :meth:`fetch`."""
+        if layout is None:
+            layout = object_layout(self.schema, res.member, tuple(f.name for f in wanted))
+        dialect = self.conn.dialect if raw else None
+        empty, keys, pick, converted, rest = row_shape(self.schema, res.member, layout, dialect)
+        if not converted and not rest and len(keys) == len(empty):
+            return [dict(zip(keys, pick(row), strict=True)) for row in rows]
         rest = [
-            (name, start, end, self.sealer.open if load is _sealed else load)
-            for name, start, end, load in rest
+            (key, start, end, self.sealer.open if load is sealed else load)
+            for key, start, end, load in rest
         ]
         objs = []
         for row in rows:
             obj = empty.copy()
-            obj.update(zip(names, pick(row), strict=True))
-            for name, start, end, load in rest:
-                obj[name] = load(row[start:end])
+            obj.update(zip(keys, pick(row), strict=True))
+            for key, index, convert in converted:
+                obj[key] = convert(row[index])
+            for key, start, end, load in rest:
+                obj[key] = load(row[start:end])
             objs.append(obj)
         return objs
+
+    def fetch(self, stmt: Any) -> Sequence[Sequence[Any]]:
+        """The rows of ``stmt`` as the DB-API cursor returns them: no
+        SQLAlchemy row objects and none of its result processors (load them
+        with ``raw=True``, which applies those). A list of 1,000 spends a
+        fifth of its fetch making row objects (``bench/README.md``, c)."""
+        result = self.conn.execute(stmt)
+        try:
+            rows: Sequence[Sequence[Any]] = result.cursor.fetchall()
+        finally:
+            result.close()
+        return rows
 
     def _load_children_of(self, res: Resource, wanted: list[Field], obj: dict[str, Any]) -> None:
         """List and computed attributes of one object."""
@@ -268,29 +239,34 @@ class Reader:
     def load_children(
         self, res: Resource, wanted: list[Field], objs: list[dict[str, Any]], parents: Clause
     ) -> None:
-        """List and computed attributes of ``objs``, the rows ``parents`` selects."""
-        by_id = {obj["id"]: obj for obj in objs}
+        """List and computed attributes of ``objs``, the rows ``parents`` selects
+        (each item appended to its parent's list: rows come in position order)."""
         table = self.schema.table(res.member)
         for fld in wanted:
             if fld.stored and fld.in_child_table:
                 child = self.schema.child(res.member, fld.name)
+                lists: dict[str, list[Any]] = {}
                 for obj in objs:
-                    obj[fld.name] = []
+                    obj[fld.name] = lists[obj["id"]] = []
                 stmt = (
                     sa.select(child.parent, *child.values)
                     .where(child.parent.in_(sa.select(table.c.id).where(parents)))
                     .order_by(child.parent, child.position)
                 )
                 item_kind = fld.kind.item if isinstance(fld.kind, ListOf) else fld.kind
-                bare = len(child.values) == 1 and type(item_kind).load is Kind.load
-                rows = self.conn.execute(stmt).all()
-                for parent, items in groupby(rows, itemgetter(0)):
-                    owner = by_id.get(parent)
-                    if owner is not None:
-                        if bare:
-                            owner[fld.name] = [row[1] for row in items]
-                        else:
-                            owner[fld.name] = [item_kind.load(row[1:]) for row in items]
+                rows = converted_rows(
+                    self.fetch(stmt), [child.parent, *child.values], self.conn.dialect
+                )
+                if len(child.values) == 1 and type(item_kind).load is Kind.load:
+                    for parent, value in rows:  # the value is the item
+                        found = lists.get(parent)
+                        if found is not None:
+                            found.append(value)
+                else:
+                    for row in rows:
+                        found = lists.get(row[0])
+                        if found is not None:
+                            found.append(item_kind.load(row[1:]))
         self.run_loaders(res, wanted, objs)
 
     def loaders_of(self, res: Resource, wanted: list[Field]) -> list[Loader]:

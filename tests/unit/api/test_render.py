@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from vpnaas.api.query import parse_fields, parse_params
-from vpnaas.api.render import item, links
+from vpnaas.api.render import item, links, list_layout, strip
 from vpnaas.spec import Field, Resource, catalog
 from vpnaas.spec.kinds import Str
 
@@ -168,3 +168,35 @@ def test_render_leaves_out_what_an_object_does_not_hold() -> None:
         "id",
     ]
     assert item(res, record, []) == {}
+
+
+@pytest.mark.parametrize("member", MEMBERS)
+def test_a_list_layout_stripped_is_what_item_renders(member: str) -> None:
+    """A list read straight into its wire form (``list_layout``), once what
+    is not shown is stripped (hidden attributes, and a key a loader added
+    on its own), is the dict :func:`item` makes of the object."""
+    res = CAT[member]
+    record = _record(res)
+    layout = list_layout(res)
+    assert [key for key, _ in layout][: len(res.visible)] == list(res.visible)
+    assert {name for _, name in layout[len(res.visible) :]} <= set(_hidden(res))
+    read = {key: record[name] for key, name in layout}
+    read["network:loaded-by-the-way"] = "x"
+    (got,) = strip(res, [read])
+    assert list(got.items()) == list(item(res, record).items())
+
+
+def _hidden_read(member: str) -> set[str]:
+    res = CAT[member]
+    return {name for _, name in list_layout(res)[len(res.visible) :]}
+
+
+def test_a_list_layout_reads_hidden_attributes_only_for_policy_and_loaders() -> None:
+    """Connections read none (no loader, no read rule looks at
+    ``status_reason``); routers their gateway columns, which the computed
+    ``external_gateway_info`` is made of; subnets and ports the network's
+    attributes their read rules look at."""
+    assert _hidden_read("ipsec_site_connection") == set()
+    assert _hidden_read("router") == {"gw_network_id", "enable_snat"}
+    assert _hidden_read("port") == {"network:project_id"}
+    assert set(CAT["subnet"].policy.target_fields) <= _hidden_read("subnet")

@@ -103,3 +103,44 @@ def test_a_nullable_sort_key_puts_nulls_first(repo: Repo) -> None:
     assert [s["id"] for s in got] == [*nulls, subnets[2]["id"], subnets[0]["id"]]
     backwards = repo.page(subnet, ListQuery(sorts=[("gateway_ip", False)]))
     assert [s["gateway_ip"] for s in backwards] == ["10.0.2.1", "10.0.0.1", None, None]
+
+
+def test_a_page_in_a_layout_is_one_dict_per_row_with_exactly_its_keys(repo: Repo) -> None:
+    """A layout names the keys and the attribute each holds; one attribute
+    may fill two keys. Rows come from the driver's cursor: a boolean is a
+    ``bool`` as SQLAlchemy makes it (SQLite's driver gives ``0``)."""
+    made = insert(repo, "network", name="n", admin_state_up=False, shared=True)
+    layout = (
+        ("id", "id"),
+        ("tenant_id", "project_id"),
+        ("admin_state_up", "admin_state_up"),
+        ("name", "name"),
+        ("shared", "shared"),
+        ("project_id", "project_id"),
+    )
+    (got,) = repo.page(res("network"), ListQuery(), layout=layout)
+    assert list(got) == [key for key, _ in layout]
+    assert got == {
+        "id": made["id"],
+        "tenant_id": PROJECT,
+        "admin_state_up": False,
+        "name": "n",
+        "shared": True,
+        "project_id": PROJECT,
+    }
+    assert got["admin_state_up"] is False
+    assert got["shared"] is True
+
+
+def test_a_layout_holds_composites_and_list_attributes_where_it_puts_them(repo: Repo) -> None:
+    group = insert(repo, "endpoint_group", type="cidr", endpoints=["10.2.0.0/24", "10.1.0.0/24"])
+    ike = insert(repo, "ikepolicy", name="i", lifetime={"units": "seconds", "value": 600})
+    layout = (("endpoints", "endpoints"), ("id", "id"))
+    (got,) = repo.page(res("endpoint_group"), ListQuery(), layout=layout)
+    assert list(got.items()) == [("endpoints", group["endpoints"]), ("id", group["id"])]
+    layout = (("lifetime", "lifetime"), ("id", "id"))
+    (got,) = repo.page(IKE, ListQuery(filters={"id": [ike["id"]]}), layout=layout)
+    assert list(got.items()) == [
+        ("lifetime", {"units": "seconds", "value": 600}),
+        ("id", ike["id"]),
+    ]
