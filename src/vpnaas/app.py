@@ -184,8 +184,9 @@ def create_agent_app(settings: Settings) -> AgentApplication:
     cat = catalog(legacy_crypto=settings.legacy_crypto)
     conf = _conf(settings)
     db = Database(settings.database_url, settings.pool)
+    sealer = Sealer.configured(settings.secret_keys, settings.secret_key_file)
     agent_api = AgentAPI(
-        db, tables.schema(), cat, topology_hooks(), settings.agent_api.agent_down_time
+        db, tables.schema(), cat, topology_hooks(), settings.agent_api.agent_down_time, sealer
     )
     router = falcon.routing.CompiledRouter()
     api = falcon.App(middleware=[AgentsOnly()], router=router)

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from falcon import testing
 
 from vpnaas.app import AgentApplication, create_agent_app, create_app
+from vpnaas.db.secrets import generate_key
 from vpnaas.db.tables import schema
 from vpnaas.settings import AgentAPIOptions, Settings, TopologySeed
 from vpnaas.spec.agents import agent_id
@@ -80,13 +81,15 @@ def _post(client: testing.TestClient, path: str, member: str, body: dict[str, An
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
+def world(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[World]:
+    """``sealed`` (indirect parameter): psks encrypted at rest with a secret key."""
     public = str(uuid.uuid4())
     settings = Settings(
         database_url=f"sqlite:///{tmp_path}/a.sqlite",
         driver="strongswan",
         seed=TopologySeed(network_id=public),
         agent_api=AgentAPIOptions(agent_down_time=30),
+        secret_keys=(generate_key(),) if getattr(request, "param", False) else (),
     )
     app = create_app(settings)
     schema().metadata.create_all(app.db.engine)
@@ -132,6 +135,10 @@ def world(tmp_path: Path) -> Iterator[World]:
         app.db.dispose()
 
 
+SEALED = pytest.mark.parametrize("world", [False, True], ids=["clear", "sealed"], indirect=True)
+
+
+@SEALED
 def test_the_state_carries_what_the_api_was_told(world: World) -> None:
     state = world.state()
     (router,) = state["routers"]
@@ -427,6 +434,7 @@ def test_aggressive_mode_when_the_operator_allows_it(tmp_path: Path) -> None:
         app.db.dispose()
 
 
+@SEALED
 def test_revisions_follow_the_config_not_the_status(world: World) -> None:
     first = world.connection_doc()
     world.report({"id": first["id"], "revision": first["revision"], "status": "ACTIVE"})
@@ -439,3 +447,15 @@ def test_revisions_follow_the_config_not_the_status(world: World) -> None:
     world.report({"id": second["id"], "revision": second["revision"], "status": "ACTIVE"})
     world.update(f"/vpn/vpnservices/{world.service}", "vpnservice", {"admin_state_up": False})
     assert world.connection_doc()["revision"] not in (first["revision"], second["revision"])
+
+
+@pytest.mark.parametrize("world", [True], ids=["sealed"], indirect=True)
+def test_a_sealed_psk_is_stored_sealed_and_handed_to_agents_open(world: World) -> None:
+    """With a secret key the psk is encrypted at rest; the agent API opens it
+    for the agent, which needs it to configure charon."""
+    engine = world.agent_app.db.engine
+    table = schema().table("ipsec_site_connection")
+    with engine.connect() as conn:
+        stored = conn.execute(sa.select(table).where(table.c.id == world.connection)).one()
+    assert "s3cret-of-a" not in [str(value) for value in stored]
+    assert world.connection_doc()["psk"] == "s3cret-of-a"

@@ -52,7 +52,6 @@ class World:
     general: testing.TestClient
     agents: testing.TestClient
     headers: dict[str, dict[str, str]]
-    sealed: bool
     made: dict[str, str] = field(default_factory=dict)
 
     def make(self, caller: str, path: str, member: str, body: dict[str, Any]) -> str:
@@ -107,7 +106,6 @@ def _world(url: str, *, sealed: bool) -> Iterator[World]:
         testing.TestClient(general),
         testing.TestClient(agent_app),
         {k: dict(v) for k, v in headers.items()},
-        sealed,
     )
     try:
         _build(world, public, b, sealed=sealed)
@@ -235,22 +233,19 @@ def _build(w: World, public: str, project_b: str, *, sealed: bool) -> None:
             "admin_state_up": False,
         },
     )
-    _report(w, m["router"], sealed=sealed)
+    _report(w, m["router"])
 
 
-def _report(w: World, router: str, *, sealed: bool) -> None:
-    """Two agents, one reporting an error with a (hidden) reason. The agent
-    API cannot open sealed psks (it has no keys): with them, heartbeats only."""
-    entries = []
-    if not sealed:
-        query = {"host": "gw-a", "router": router}
-        state = w.agents.simulate_get("/agent/v1/state", params=query)
-        assert state.status_code == 200, state.text
-        entries = [
-            {"id": c["id"], "revision": c["revision"], "status": "ERROR", "reason": "no answer"}
-            for s in state.json["routers"][0]["services"]
-            for c in s["connections"]
-        ]
+def _report(w: World, router: str) -> None:
+    """Two agents, one reporting an error with a (hidden) reason."""
+    query = {"host": "gw-a", "router": router}
+    state = w.agents.simulate_get("/agent/v1/state", params=query)
+    assert state.status_code == 200, state.text
+    entries = [
+        {"id": c["id"], "revision": c["revision"], "status": "ERROR", "reason": "no answer"}
+        for s in state.json["routers"][0]["services"]
+        for c in s["connections"]
+    ]
     for host, routers, sent in (("gw-a", [router], entries), ("gw-b", [], [])):
         body = {"host": host, "routers": routers, "connections": sent}
         got = w.agents.simulate_post("/agent/v1/reports", json=body)
@@ -327,8 +322,7 @@ def test_the_data_has_what_the_comparison_must_cover(world: World) -> None:
     assert ["10.21.0.0/24", "10.20.0.0/24"] in [c["peer_cidrs"] for c in conns]
     assert {"action": "restart", "interval": 10, "timeout": 50} in [c["dpd"] for c in conns]
     assert None in [c["local_ep_group_id"] for c in conns]
-    if not world.sealed:
-        assert "ERROR" in [c["status"] for c in conns]
+    assert "ERROR" in [c["status"] for c in conns]
     assert all("status_reason" not in c and c["tenant_id"] == c["project_id"] for c in conns)
     routers = listed("/routers", "routers")
     assert None in [r["external_gateway_info"] for r in routers]

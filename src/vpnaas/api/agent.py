@@ -28,6 +28,7 @@ from vpnaas.db.engine import Database, retrying
 from vpnaas.db.query import Hooks, Scope
 from vpnaas.db.repo import Repo
 from vpnaas.db.revisions import revisions_of, revisions_query
+from vpnaas.db.secrets import Sealer
 from vpnaas.db.tables import Schema
 from vpnaas.drivers.strongswan import liveness, reports
 from vpnaas.drivers.strongswan.state import WATCHED, desired_states
@@ -154,10 +155,18 @@ class AgentAPI:
     """The work behind the two routes, over one database."""
 
     def __init__(
-        self, db: Database, schema: Schema, cat: Catalog, hooks: Hooks, down_time: int
+        self,
+        db: Database,
+        schema: Schema,
+        cat: Catalog,
+        hooks: Hooks,
+        down_time: int,
+        sealer: Sealer,
     ) -> None:
         self.db = db
         self.schema = schema
+        #: opens the psks the desired state hands to agents (sealed at rest)
+        self.sealer = sealer
         self.catalog = cat
         self.hooks = hooks
         self.down_time = down_time
@@ -170,7 +179,7 @@ class AgentAPI:
         with self.db.write() if write else self.db.read() as conn:
             env = RuleEnv(
                 ctx=_AGENT,
-                repo=Repo(conn, self.schema, self.hooks),
+                repo=Repo(conn, self.schema, self.hooks, sealer=self.sealer),
                 catalog=self.catalog,
                 options=RuleOptions(),
                 scope_of=lambda res: Scope(None),
