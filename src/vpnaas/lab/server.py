@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vpnaas.db.secrets import generate_key
 from vpnaas.lab.net import LOOPBACK, free_port
 
 __all__ = [
@@ -123,8 +124,9 @@ def start(workdir: Path, agent_down_time: int = 6, extra: str = "") -> LabServer
     workdir.mkdir(parents=True, exist_ok=True)
     port, agent_port = free_port(), free_port()
     conf = workdir / "vpnaas.conf"
+    # psks sealed at rest, as an operator runs it: the agents get them opened
     conf.write_text(
-        "[vpnaas]\ndriver = strongswan\n"
+        f"[vpnaas]\ndriver = strongswan\nsecret_key = {generate_key()}\n"
         f"[agent_api]\nbind_port = {agent_port}\nagent_down_time = {agent_down_time}\n" + extra,
         encoding="utf-8",
     )
