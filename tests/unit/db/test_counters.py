@@ -198,9 +198,8 @@ def test_counters_read_as_the_repository_does_and_are_shared_on_a_server(
     assert isinstance(counters.read, Coalesced) is not database.is_sqlite
 
 
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)  # SQLite keeps none
 def test_a_kept_connection_the_server_dropped_is_replaced(database: Database) -> None:
-    if database.is_sqlite:
-        pytest.skip("SQLite reads in process: no connection to keep")
     counters = Counters(database, schema())
     assert counters.of(["ikepolicy"]) == (("ikepolicy", 0),)
     slot = counters._slot
