@@ -212,8 +212,11 @@ class Reader:
         with ``raw=True``, which applies those). A list of 1,000 spends a
         fifth of its fetch making row objects (``bench/README.md``, c)."""
         result = self.conn.execute(stmt)
+        dbapi_error = self.conn.dialect.loaded_dbapi.Error
         try:
             rows: Sequence[Sequence[Any]] = result.cursor.fetchall()
+        except dbapi_error as exc:  # wrapped as SQLAlchemy's own fetch does
+            raise sa.exc.DBAPIError.instance(None, None, exc, dbapi_error) from exc
         finally:
             result.close()
         return rows

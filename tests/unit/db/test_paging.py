@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from tests.unit.db.objects import OTHER, PROJECT, insert, res
 from vpnaas.db.query import ListQuery, Scope
@@ -144,3 +145,13 @@ def test_a_layout_holds_composites_and_list_attributes_where_it_puts_them(repo: 
         ("lifetime", {"units": "seconds", "value": 600}),
         ("id", ike["id"]),
     ]
+
+
+def test_a_failure_while_fetching_raw_rows_is_a_database_error(repo: Repo) -> None:
+    """Rows read past SQLAlchemy's result fail as its own fetch would, so the
+    transaction turns the failure into an API answer, not a 500."""
+    second_row_overflows = sa.text(
+        "SELECT abs(x) FROM (SELECT 1 AS x UNION ALL SELECT -9223372036854775808)"
+    )
+    with pytest.raises(sa.exc.DBAPIError, match="integer overflow"):
+        repo.fetch(second_row_overflows)
