@@ -115,18 +115,29 @@ class World:
         return str(self.api.create("vpn/endpoint-groups", "endpoint_group", body)["id"])
 
     def start_agents(self) -> None:
+        """Start both agents and wait until each has reported once (its
+        imports and first desired state are not part of any figure)."""
+        start = time.monotonic()
         for side, site in (("a", self.gw.a), ("b", self.gw.b)):
             agent = AgentProcess(site, self.routers[side], self.server.agent_url)
             agent.start()
             self.agents[side] = agent
+        for side in self.agents:
+            self.first_status_line(side, 0, start)
 
     # --- connections -------------------------------------------------------------
 
-    def create_connections(self, n: int) -> list[str]:
-        """``n`` tunnels: a connection on each gateway; A's first."""
-        jobs = [(side, i) for side in ("a", "b") for i in range(n)]
-        self.conns = parallel(lambda job: self._connection(*job), jobs)
-        self.conns_a = self.conns[:n]
+    def create_connections(self, n: int, order: str = "sides") -> list[str]:
+        """``n`` tunnels: a connection on each gateway; in ``order`` "sides"
+        all of A's first, then B's; in "tunnels" both ends of one tunnel,
+        then of the next."""
+        if order == "tunnels":
+            jobs = [(side, i) for i in range(n) for side in ("a", "b")]
+        else:
+            jobs = [(side, i) for side in ("a", "b") for i in range(n)]
+        made = dict(zip(jobs, parallel(lambda job: self._connection(*job), jobs), strict=True))
+        self.conns_a = [made["a", i] for i in range(n)]
+        self.conns = [*self.conns_a, *(made["b", i] for i in range(n))]
         return self.conns
 
     def _connection(self, side: str, i: int) -> str:
@@ -164,7 +175,7 @@ class World:
     def wait_status(self, ids: list[str], status: str, timeout: float) -> float:
         """Seconds until a list shows all of ``ids`` with ``status``."""
         start = time.monotonic()
-        return self.first_and_all(ids, status, timeout, interval=0.25)[1] - start
+        return self.first_and_all(ids, status, timeout, interval=0.2)[1] - start
 
     def first_and_all(
         self, ids: list[str], status: str, timeout: float, interval: float = 0.02

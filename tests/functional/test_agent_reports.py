@@ -120,3 +120,18 @@ def test_a_pending_connection_of_the_same_revision_is_asked_for(world: World) ->
     assert world.report() == {"accepted": [], "stale": [], "resend": [conn["id"]]}
     world.report(_entry(conn, "ACTIVE"))
     assert world.show(path)["status"] == "ACTIVE"
+
+
+def test_status_reports_wake_no_long_poll_and_a_config_write_does(world: World) -> None:
+    """docs/agent-protocol.md §state: the desired state's version leaves out
+    status writes, which agents make many times a second while tunnels come
+    up; each used to wake every waiting agent and rebuild their states."""
+    conns = _more_connections(world, 2)
+    watcher = world.agent_app.api.watcher
+    before = watcher.current()
+    world.report(*(_entry(c, "ACTIVE") for c in conns))
+    world.report(_entry(conns[0], "DOWN"))
+    assert _statuses(world)[conns[0]["id"]] == "DOWN"  # written, counters bumped
+    assert watcher.current() == before
+    world.update(f"/vpn/ikepolicies/{world.ikepolicy}", "ikepolicy", {"lifetime": {"value": 7200}})
+    assert watcher.current() != before

@@ -42,6 +42,8 @@ from vpnaas.agent.status import (
     WAITING,
     ConnStatus,
     logged_reason,
+    refused_peer,
+    refused_selectors,
 )
 from vpnaas.ipsec.desired import DesiredState, parse_state
 from vpnaas.ipsec.telemetry import without_times
@@ -56,9 +58,12 @@ TICK = 0.5
 POLL_WAIT = 30
 BINARY = "vpnaas-agent"
 #: a new desired state is applied once none newer came for this long ...
-SETTLE = 0.6
+SETTLE = 0.2
 #: ... or this long after the first one not applied yet
-HOLD_MAX = 3.0
+HOLD_MAX = 1.0
+#: a round is followed by this many times its own length without one
+#: (so rounds take at most a fifth of a core), up to :data:`TICK`
+REST = 4
 #: changes seen within this long of the first go in one report
 COALESCE = 0.05
 
@@ -123,6 +128,14 @@ class Agent:
 
     def _event(self, kind: str, message: Mapping[str, Any]) -> None:
         if kind == LOG_EVENT:  # most lines say nothing about a failure: no wake-up
+            peer = refused_peer(message)
+            if peer is not None:  # it wants an SA: once we have its group, we start it
+                self.initiator.refused(peer)
+                return
+            asked = refused_selectors(message)
+            if asked is not None:  # likewise for a child
+                self.initiator.asked(*asked)
+                return
             found = logged_reason(message)
             if found is None:
                 return
@@ -196,11 +209,17 @@ class Agent:
         while not self._stop.is_set():
             began = time.monotonic()
             self.step()
-            # as long again before the next round, however many events come:
-            # while charon brings hundreds of children up, back-to-back
-            # rounds took the CPU it needed (a group's DOWN does not wait:
-            # the event thread reports it)
-            self._stop.wait(min(time.monotonic() - began, TICK))
+            # REST times as long again before the next round, however many
+            # events come: while charon brings hundreds of children up,
+            # rounds woken by each event took the CPU it needed (a group's
+            # DOWN does not wait: the event thread reports it); a desired
+            # state that becomes due meanwhile does not wait
+            rest_until = time.monotonic() + min(REST * (time.monotonic() - began), TICK)
+            while not self._stop.wait(min(0.05, max(0.0, rest_until - time.monotonic()))):
+                with self._lock:
+                    due = self._pending is not None and not self._settled(time.monotonic())
+                if due or time.monotonic() >= rest_until:
+                    break
             with self._lock:
                 wait = self._settled(time.monotonic()) or TICK
             self._wake.wait(wait)

@@ -10,9 +10,12 @@ attempt failed for a reason that will not cure itself.
 
 from __future__ import annotations
 
+import functools
+import ipaddress
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from vpnaas.spec.vpn import ACTIVE, DOWN, ERROR
@@ -27,10 +30,14 @@ __all__ = [
     "WAITING",
     "ConnStatus",
     "GroupSAs",
+    "Selectors",
     "failure_reason",
     "group_sas",
     "logged_reason",
+    "refused_peer",
+    "refused_selectors",
     "sas_by_group",
+    "selectors",
     "status_of",
 ]
 
@@ -65,6 +72,15 @@ _LOG_REASONS = (
 _SILENT_PEER = ("giving up after", "peer not responding", "DPD check timed out")
 #: the lines a responder logs when the initiator's psk does not match ours
 _RESPONDER_AUTH = ("MAC mismatched", "no shared key found")
+#: what a responder logs when a peer starts an IKE SA it has no
+#: configuration for: ``no IKE config found for <local>...<peer>, sending ...``
+_NO_CONFIG = "no IKE config found for "
+#: and when the peer asks for a child it has none for (IKEv2):
+#: ``traffic selectors <ours> === <theirs> unacceptable``
+_TS_REFUSED = re.compile(r"traffic selectors (.+?) === (.+?) unacceptable")
+
+#: a child's traffic selectors, ours and the peer's, in one spelling
+Selectors = tuple[frozenset[str], frozenset[str]]
 
 ESTABLISHED = "ESTABLISHED"
 IKE_CONNECTING = "CONNECTING"
@@ -109,6 +125,43 @@ def logged_reason(message: Mapping[str, Any]) -> tuple[str, str] | None:
     return None
 
 
+def refused_peer(message: Mapping[str, Any]) -> str | None:
+    """The peer's address in a charon ``log`` event saying that it tried
+    to start an IKE SA this gateway had no configuration for (yet); None
+    for every other line."""
+    line = str(message.get("msg") or "")
+    start = line.find(_NO_CONFIG)
+    if start < 0:
+        return None
+    addresses = line[start + len(_NO_CONFIG) :].partition(",")[0]
+    _, dots, peer = addresses.partition("...")
+    return peer.strip() if dots and peer.strip() else None
+
+
+def refused_selectors(message: Mapping[str, Any]) -> tuple[str, Selectors] | None:
+    """``(IKE SA name, selectors)`` for a charon ``log`` event saying that
+    the peer asked for a child with these selectors that this gateway has
+    no configuration for (yet); None for every other line."""
+    name, line = message.get("ikesa-name"), str(message.get("msg") or "")
+    found = _TS_REFUSED.search(line) if name and "unacceptable" in line else None
+    if found is None:
+        return None
+    return str(name), selectors(found.group(1).split(), found.group(2).split())
+
+
+def selectors(local: Iterable[str], remote: Iterable[str]) -> Selectors:
+    """Traffic selectors as sets of networks in one spelling (charon's log
+    and the API may write an address differently)."""
+    return frozenset(map(_network, local)), frozenset(map(_network, remote))
+
+
+def _network(text: str) -> str:
+    try:
+        return str(ipaddress.ip_network(text, strict=False))
+    except ValueError:
+        return text
+
+
 def group_sas(sas: Iterable[Mapping[str, Any]], group: str) -> list[dict[str, Any]]:
     """The IKE SAs of ``group`` from a ``list-sas`` answer."""
     return [dict(sa) for entry in sas for name, sa in entry.items() if name == group]
@@ -135,6 +188,8 @@ class GroupSAs:
     ike: Mapping[str, Any] | None
     #: that SA's child SAs by name, each with its place among them
     children: Mapping[str, Sequence[tuple[int, Mapping[str, Any]]]]
+    #: what is worked out of these SAs once for all the group's connections
+    memo: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
     def of(cls, sas: Sequence[Mapping[str, Any]]) -> GroupSAs:
@@ -166,7 +221,14 @@ def _at(now: datetime, seconds: Any, sign: int) -> str | None:
     value = _int(seconds)
     if value is None:
         return None
-    return (now + timedelta(seconds=sign * value)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _stamp(int(now.timestamp()) + sign * value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _stamp(epoch: int) -> str:
+    """``epoch`` as the API writes times (hundreds of children installed
+    within a few seconds share a handful of them: formatted once each)."""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _proposal(sa: Mapping[str, Any], keys: tuple[str, ...]) -> str | None:
@@ -230,8 +292,10 @@ def _telemetry(
     §telemetry): its IKE SA and its child SAs, times made absolute."""
     now = datetime.now(UTC)
     out: dict[str, Any] = {k: v for k, v in extra.items() if v is not None}
-    if group.ike is not None:
-        out["ike_sa"] = _ike(group.ike, now)
+    if group.ike is not None:  # one IKE SA serves the whole group: read once
+        out["ike_sa"] = dict(
+            group.memo.get("ike") or group.memo.setdefault("ike", _ike(group.ike, now))
+        )
     mine = sorted(
         (entry for name in dict.fromkeys(children) for entry in group.children.get(name, ())),
         key=lambda entry: entry[0],

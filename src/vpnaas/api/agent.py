@@ -31,7 +31,12 @@ from vpnaas.db.revisions import revisions_of, revisions_query
 from vpnaas.db.secrets import Sealer
 from vpnaas.db.tables import Schema
 from vpnaas.drivers.strongswan import liveness, reports
-from vpnaas.drivers.strongswan.state import WATCHED, desired_states
+from vpnaas.drivers.strongswan.state import (
+    STATUS_COUNTERS,
+    WATCHED,
+    desired_states,
+    desired_version,
+)
 from vpnaas.hooks import RuleEnv, RuleOptions
 from vpnaas.spec import Catalog
 
@@ -46,14 +51,16 @@ Key = tuple[str, ...]
 
 
 class Watcher:
-    """Wakes waiting agents when a write counter of :data:`WATCHED` moves,
+    """Wakes waiting agents when a write counter of :data:`WATCHED` moves
+    (a status report's excepted: :func:`desired_version`),
     and for good once ``stop_marker`` exists (the server is stopping)."""
 
     def __init__(self, db: Database, schema: Schema, interval: float = 0.1) -> None:
         self.stop_marker: Path | None = None
         self.stopping = False
         self.db = db
-        self.sql, self.members = revisions_query(schema, db.paramstyle, WATCHED)
+        counters = (*WATCHED, *STATUS_COUNTERS.values())
+        self.sql, self.members = revisions_query(schema, db.paramstyle, counters)
         self.interval = interval
         self.changed = threading.Condition()
         self.version: Version = ()
@@ -63,7 +70,7 @@ class Watcher:
     def current(self) -> Version:
         """The counters now (read before building a state, so no later
         change can be missed)."""
-        return revisions_of(self.members, self.db.peek(self.sql, self.members))
+        return desired_version(revisions_of(self.members, self.db.peek(self.sql, self.members)))
 
     def wait(self, seen: Version, timeout: float) -> Version:
         """The counters once they differ from ``seen``, or after ``timeout``."""
@@ -106,8 +113,8 @@ class SharedStates:
     """One build per version of the write counters, for every router list
     agents wait on: after a write, 50 waiting agents cost one load of their
     rows, not 50; under a stream of writes, one build every
-    ``min_interval`` seconds at most, and never more than a third of the
-    time (a build of 1,000 connections takes a while, in the process that
+    ``min_interval`` seconds at most, and never more than a sixth of a
+    core (a build of 1,000 connections takes a while, in the process that
     serves the API)."""
 
     def __init__(
@@ -129,11 +136,11 @@ class SharedStates:
                 pause = self.built + self.pause - time.monotonic()
                 if pause > 0:  # a stream of writes: build at most every min_interval
                     time.sleep(pause)
-                started = time.monotonic()
+                started = time.thread_time()  # the wall time would count the wait for the GIL
                 self.states = self.build(sorted({*self.waiting, key}))
                 self.version = version
                 self.built = time.monotonic()
-                self.pause = max(self.min_interval, 3 * (self.built - started))
+                self.pause = max(self.min_interval, 5 * (time.thread_time() - started))
             elif key not in self.states:
                 self.states.update(self.build([key]))
             return self.states[key]

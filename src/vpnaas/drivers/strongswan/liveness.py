@@ -23,6 +23,7 @@ from vpnaas.db.engine import retrying
 from vpnaas.db.revisions import marker
 from vpnaas.db.statuses import write_columns
 from vpnaas.db.tables import Schema
+from vpnaas.drivers.strongswan.state import STATUS_COUNTERS
 from vpnaas.drivers.strongswan.tunnels import TunnelRows, iso_stamp
 from vpnaas.hooks import RuleEnv
 from vpnaas.spec.agents import TIMESTAMP_FORMAT
@@ -88,7 +89,7 @@ def _down(env: RuleEnv, routers: list[str]) -> None:
             conns,
             {key: {"status": DOWN, "status_reason": SILENT} for key in conn_rows},
         )
-        env.repo.touched.add("ipsec_site_connection")
+        env.repo.touched.update(("ipsec_site_connection", STATUS_COUNTERS["ipsec_site_connection"]))
         tunnels, at = TunnelRows(env, conn_rows), iso_stamp()
         for conn_id in conn_rows:
             tunnels.status(conn_id, at, DOWN, SILENT)
@@ -97,6 +98,7 @@ def _down(env: RuleEnv, routers: list[str]) -> None:
         env.res("vpnservice"), services.c.router_id.in_(routers), services.c.status.in_(up)
     ):
         env.repo.update(env.res("vpnservice"), service_id, {"status": DOWN})
+        env.repo.touched.add(STATUS_COUNTERS["vpnservice"])
 
 
 class Sweeper(threading.Thread):

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from vpnaas import errors
 from vpnaas.db.statuses import load_columns, write_columns
 from vpnaas.drivers.strongswan import telemetry
-from vpnaas.drivers.strongswan.state import current_revisions
+from vpnaas.drivers.strongswan.state import STATUS_COUNTERS, current_revisions
 from vpnaas.drivers.strongswan.tunnels import TunnelRows, iso_stamp
 from vpnaas.hooks import RuleEnv
 from vpnaas.spec.agents import AGENT_BINARY, TIMESTAMP_FORMAT, agent_id
@@ -180,7 +180,7 @@ def _record(
         tunnels.telemetry(conn_id, host, since, entry.telemetry)
     if changes:
         write_columns(env.repo.conn, table, changes)
-        env.repo.touched.add("ipsec_site_connection")
+        env.repo.touched.update(("ipsec_site_connection", STATUS_COUNTERS["ipsec_site_connection"]))
     tunnels.flush()
 
 
@@ -264,4 +264,4 @@ def _settle_services(env: RuleEnv, service_ids: list[str]) -> None:
             changes[service_id] = {"status": status}
     if changes:
         write_columns(env.repo.conn, services, changes)
-        env.repo.touched.add("vpnservice")
+        env.repo.touched.update(("vpnservice", STATUS_COUNTERS["vpnservice"]))

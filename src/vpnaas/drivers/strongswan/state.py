@@ -22,12 +22,14 @@ from vpnaas.spec.core import DEVICE_OWNER_GATEWAY
 from vpnaas.spec.vpn import ENDPOINT_SUBNET
 
 __all__ = [
+    "STATUS_COUNTERS",
     "WATCHED",
     "Rows",
     "connection_rows",
     "current_revisions",
     "desired_state",
     "desired_states",
+    "desired_version",
     "digest",
     "load_rows",
     "local_cidrs",
@@ -45,6 +47,27 @@ WATCHED = (
     "port",
     "subnet",
 )
+#: a second write counter for each watched resource whose status reports
+#: write: a report bumps both, so a watched counter less its status counter
+#: moves only on a write the desired state may depend on (a stream of
+#: status reports wakes no long poll: docs/agent-protocol.md §state)
+STATUS_COUNTERS = {
+    "ipsec_site_connection": "ipsec_site_connection:status",
+    "vpnservice": "vpnservice:status",
+}
+
+
+def desired_version(counters: Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
+    """The version of the desired state from the counters of
+    :data:`WATCHED` and :data:`STATUS_COUNTERS`: each watched counter less
+    the status writes it counted."""
+    found = dict(counters)
+    return tuple(
+        (member, found.get(member, 0) - found.get(STATUS_COUNTERS.get(member, ""), 0))
+        for member in WATCHED
+    )
+
+
 _POLICY_KEYS = ("auth_algorithm", "encryption_algorithm", "pfs", "lifetime")
 _IKE_KEYS = ("id", "ike_version", "phase1_negotiation_mode", *_POLICY_KEYS)
 _IPSEC_KEYS = ("id", "transform_protocol", "encapsulation_mode", *_POLICY_KEYS)
