@@ -8,7 +8,7 @@ network with one /28 subnet per tunnel as router interfaces, a VPN service,
 an endpoint group per subnet and per peer CIDR) and then measures, in order:
 
 1. API create → all ``ACTIVE`` for 100, then 500 tunnels (a connection on
-   each gateway per tunnel), polling the list every 0.2 s;
+   each gateway per tunnel), polling the list every 0.1 s;
 2. RSS of both agents and both charons at 500 tunnels;
 3. agent restart with 500 live tunnels: both agents stopped and started
    again; children's SPIs compared, every status seen, time to the first

@@ -175,7 +175,7 @@ class World:
     def wait_status(self, ids: list[str], status: str, timeout: float) -> float:
         """Seconds until a list shows all of ``ids`` with ``status``."""
         start = time.monotonic()
-        return self.first_and_all(ids, status, timeout, interval=0.2)[1] - start
+        return self.first_and_all(ids, status, timeout, interval=0.1)[1] - start
 
     def first_and_all(
         self, ids: list[str], status: str, timeout: float, interval: float = 0.02

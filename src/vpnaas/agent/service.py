@@ -26,8 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
+from vpnaas.agent.acks import Acks
 from vpnaas.agent.charon import since_utc
 from vpnaas.agent.charonconf import read_retransmit
 from vpnaas.agent.client import ServerClient, ServerUnavailable
@@ -46,8 +45,7 @@ from vpnaas.agent.status import (
     refused_selectors,
 )
 from vpnaas.ipsec.desired import DesiredState, parse_state
-from vpnaas.ipsec.telemetry import without_times
-from vpnaas.ipsec.translate import START_ACTIONS
+from vpnaas.ipsec.translate import START_ACTIONS, start_action
 from vpnaas.spec.vpn import ACTIVE
 
 __all__ = ["Agent", "AgentOptions"]
@@ -58,9 +56,13 @@ TICK = 0.5
 POLL_WAIT = 30
 BINARY = "vpnaas-agent"
 #: a new desired state is applied once none newer came for this long ...
-SETTLE = 0.2
-#: ... or this long after the first one not applied yet
+SETTLE = 0.15
+#: ... or this long after the first one not applied yet; both this much
+#: later on a gateway that starts a group at load: the peer gets the same
+#: state at the same moment, and the children charon starts as it loads
+#: them are refused if the peer has not loaded them yet
 HOLD_MAX = 1.0
+START_LAG = 0.15
 #: a round is followed by this many times its own length without one
 #: (so rounds take at most a fifth of a core), up to :data:`TICK`
 REST = 4
@@ -69,12 +71,6 @@ COALESCE = 0.05
 
 
 _GONE = ConnStatus(ACTIVE)  # a connection no longer wanted is not reported at all
-
-
-def fingerprint(entry: Mapping[str, Any]) -> object:
-    """What of a report entry, once accepted, need not be sent again."""
-    telemetry = orjson.dumps(without_times(entry["telemetry"]), option=orjson.OPT_SORT_KEYS)
-    return entry["revision"], entry["status"], entry["reason"], telemetry
 
 
 @dataclass(frozen=True)
@@ -111,16 +107,15 @@ class Agent:
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._pending: DesiredState | None = None
-        self._offered = (0.0, 0.0)  # when the pending state came, and the first one not applied
+        # when the pending state came, the first one not applied, and the lag
+        self._offered = (0.0, 0.0, 0.0)
         self._outcomes: list[Outcome] = []
         self._logged: list[tuple[str, str]] = []
         self._resync = True
         self._report: dict[str, Any] | None = None
         self._entries: dict[str, dict[str, Any]] = {}
         self._report_ready = threading.Event()
-        # the reports thread's own: what the server has accepted, from which charon
-        self._acked: dict[str, object] = {}
-        self._acked_since: object = None
+        self._acks = Acks()  # the reports thread's own
         self._last_key: object = None
         self._last_full = 0.0
 
@@ -174,10 +169,11 @@ class Agent:
     def offer(self, desired: DesiredState) -> None:
         """Hand the loop a new desired state (the poller does; tests may)."""
         now = time.monotonic()
+        starts = any(start_action(conn) == "start" for conn in desired.connections)
         with self._lock:
             first = self._offered[1] if self._pending is not None else now
             self._pending = desired
-            self._offered = (now, first)
+            self._offered = (now, first, START_LAG if starts else 0.0)
         self._wake.set()
 
     @property
@@ -191,8 +187,8 @@ class Agent:
         until it may (more may come meanwhile). Under the lock."""
         if self._pending is None or self.reconciler.desired is None:
             return 0.0
-        last, first = self._offered
-        return max(0.0, min(last + SETTLE, first + HOLD_MAX) - now)
+        last, first, lag = self._offered
+        return max(0.0, min(last + SETTLE, first + HOLD_MAX) + lag - now)
 
     # --- threads -------------------------------------------------------------------
 
@@ -258,11 +254,7 @@ class Agent:
                 report, entries = self._report, self._entries
             if report is None or self._stop.is_set():
                 continue
-            since = report["configurations"]["charon_since"]
-            if since != self._acked_since:  # another charon: report everything again
-                self._acked.clear()
-                self._acked_since = since
-            sent = {k: e for k, e in entries.items() if self._acked.get(k) != fingerprint(e)}
+            sent = self._acks.unsent(report["configurations"]["charon_since"], entries)
             try:
                 answer = self.client.report({**report, "connections": list(sent.values())})
             except ServerUnavailable as exc:
@@ -270,27 +262,10 @@ class Agent:
                 self._stop.wait(1.0)
                 self._report_ready.set()
                 continue
-            self._acknowledge(answer, entries, sent)
-
-    def _acknowledge(
-        self,
-        answer: Mapping[str, Any],
-        entries: Mapping[str, Mapping[str, Any]],
-        sent: Mapping[str, Mapping[str, Any]],
-    ) -> None:
-        """Remember what the server accepted; forget what it asks for again."""
-        for conn_id in answer.get("accepted") or ():
-            if conn_id in sent:
-                self._acked[conn_id] = fingerprint(sent[conn_id])
-        if answer.get("stale"):
-            LOG.info("stale in report: %s", answer.get("stale"))
-        resend = [k for k in answer.get("resend") or () if k in entries]
-        for conn_id in [*(answer.get("stale") or ()), *resend]:
-            self._acked.pop(conn_id, None)
-        for conn_id in set(self._acked) - set(entries):
-            del self._acked[conn_id]
-        if any(k not in sent for k in resend):  # e.g. set DOWN while we were away
-            self._report_ready.set()
+            if answer.get("stale"):
+                LOG.info("stale in report: %s", answer.get("stale"))
+            if self._acks.record(answer, entries, sent):
+                self._report_ready.set()
 
     # --- the loop --------------------------------------------------------------------
 

@@ -1,0 +1,44 @@
+"""When a new desired state is applied (docs/agent.md §Status): once none
+newer came for a moment, a little later on the gateway that starts its
+groups at load, so that the peer, which got the same state at the same
+time, has loaded the children that gateway's charon starts."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.support import desired_state as ds
+from vpnaas.agent.service import HOLD_MAX, SETTLE, START_LAG, Agent
+from vpnaas.ipsec.desired import DesiredState, parse_state
+
+A, B = "192.0.2.1", "192.0.2.2"
+
+
+def _state(local: str, peer: str, n: int) -> DesiredState:
+    doc = ds.connection(
+        f"c{n}", local=local, peer=peer, local_cidrs=["10.1.0.0/24"], peer_cidrs=["10.2.0.0/24"]
+    )
+    return parse_state(ds.state("r1", doc))
+
+
+@pytest.mark.parametrize(("local", "peer", "lag"), [(A, B, START_LAG), (B, A, 0.0)])
+def test_a_state_settles_later_on_the_gateway_that_starts_at_load(
+    offline_agent: Agent, local: str, peer: str, lag: float
+) -> None:
+    agent = offline_agent
+    agent.reconciler.desired = _state(local, peer, 0)
+    agent.offer(_state(local, peer, 1))
+    now = time.monotonic()
+    assert agent._settled(now) == pytest.approx(SETTLE + lag, abs=0.02)
+    assert agent._settled(now + SETTLE + lag + 0.01) == 0.0
+
+
+def test_a_stream_of_states_is_applied_within_hold_max(offline_agent: Agent) -> None:
+    agent = offline_agent
+    agent.reconciler.desired = _state(B, A, 0)
+    agent.offer(_state(B, A, 1))
+    first = time.monotonic()
+    agent._offered = (first + HOLD_MAX, first, 0.0)  # states kept coming since
+    assert agent._settled(first + HOLD_MAX + 0.01) == 0.0
