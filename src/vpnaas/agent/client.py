@@ -13,6 +13,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import orjson
 from keystoneauth1 import exceptions as ks_exceptions
 from keystoneauth1 import session as ks_session
 
@@ -84,7 +85,7 @@ class ServerClient:
             return None
         if resp.status_code != 200:
             raise ServerUnavailable(f"state: {resp.status_code} {resp.text[:200]}")
-        body: Mapping[str, Any] = resp.json()
+        body: Mapping[str, Any] = orjson.loads(resp.content)  # hundreds of kB: not the json module
         return body
 
     def report(self, report: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -92,5 +93,5 @@ class ServerClient:
         resp = self._request("POST", REPORTS_PATH, json=dict(report), timeout=15.0)
         if resp.status_code != 200:
             raise ServerUnavailable(f"report: {resp.status_code} {resp.text[:200]}")
-        body: Mapping[str, Any] = resp.json()
+        body: Mapping[str, Any] = orjson.loads(resp.content)
         return body

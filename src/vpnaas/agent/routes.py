@@ -17,6 +17,7 @@ Every change runs ``ip -n NETNS …`` (plain ``ip`` without a namespace).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import logging
@@ -47,6 +48,7 @@ class IpError(Exception):
     """An ``ip`` command failed."""
 
 
+@functools.lru_cache(maxsize=65536)
 def _family(cidr: str) -> str:
     return "-6" if ipaddress.ip_network(cidr, strict=False).version == 6 else "-4"
 

@@ -155,6 +155,7 @@ def selectors(local: Iterable[str], remote: Iterable[str]) -> Selectors:
     return frozenset(map(_network, local)), frozenset(map(_network, remote))
 
 
+@functools.lru_cache(maxsize=65536)
 def _network(text: str) -> str:
     try:
         return str(ipaddress.ip_network(text, strict=False))

@@ -8,10 +8,12 @@ pair). docs/agent.md records the mapping and why each choice was made.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
-import json
 from typing import Any
+
+import orjson
 
 from vpnaas.ipsec.desired import Connection, Group, Policy
 
@@ -169,6 +171,7 @@ def child_names(conn: Connection) -> list[str]:
     return [f"{conn.id}-{n}" for n in range(len(pairs))]
 
 
+@functools.lru_cache(maxsize=4096)
 def _address_key(address: str) -> tuple[int, int, str]:
     try:
         ip = ipaddress.ip_address(address)
@@ -261,5 +264,4 @@ def shared_secret(group: Group) -> dict[str, Any]:
 def digest(value: Any) -> str:
     """A stable digest of a JSON-able value (used to see what changed; the
     psk only ever enters it hashed, never stored)."""
-    raw = json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(raw).hexdigest()
+    return hashlib.sha256(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)).hexdigest()
