@@ -65,6 +65,10 @@ def sealed_length(max_chars: int) -> int:
     return -(-raw // 3) * 4
 
 
+#: at most this many opened tokens are kept (then all are forgotten)
+MAX_OPENED = 100_000
+
+
 def _fernet(key: str, position: int) -> tuple[Fernet, bytes]:
     try:
         raw = base64.urlsafe_b64decode(key.strip().encode("ascii"))
@@ -90,6 +94,10 @@ class Sealer:
         self._fernet = MultiFernet([f for f, _ in pairs]) if pairs else None
         self._first = pairs[0][0] if pairs else None
         self._digest_keys = [d for _, d in pairs]
+        # tokens opened so far: a list of 1,000 connections opened every psk
+        # again on each rebuild (35 ms of its 50); the values are in every
+        # cached response body anyway (docs/decisions.md, "Secrets at rest")
+        self._opened: dict[str, str] = {}
 
     @classmethod
     def configured(cls, keys: Sequence[str], key_file: str | None) -> Sealer:
@@ -141,13 +149,20 @@ class Sealer:
             raise SecretKeyError(
                 "secrets in the database are encrypted but no [vpnaas] secret_key is set"
             )
+        value = self._opened.get(token)
+        if value is not None:
+            return value
         try:
-            return self._fernet.decrypt(token.encode("ascii")).decode("utf-8")
+            value = self._fernet.decrypt(token.encode("ascii")).decode("utf-8")
         except (InvalidToken, UnicodeError):
             raise SecretKeyError(
                 "a secret in the database cannot be decrypted with any of the "
                 "configured [vpnaas] secret keys"
             ) from None
+        if len(self._opened) >= MAX_OPENED:
+            self._opened.clear()
+        self._opened[token] = value
+        return value
 
     def matches(
         self, columns: Sequence[sa.Column[Any]], values: Sequence[str]
