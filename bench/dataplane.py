@@ -7,6 +7,7 @@ agent per gateway, creates the topology through the API (per gateway a LAN
 network with one /28 subnet per tunnel as router interfaces, a VPN service,
 an endpoint group per subnet and per peer CIDR) and then measures, in order:
 
+0. the creates alone, agents stopped, for 100 and 500 tunnels;
 1. API create → all ``ACTIVE`` for 100, then 500 tunnels (a connection on
    each gateway per tunnel), polling the list every 0.1 s: first all of
    A's connections, then B's (``create_*_sides``), then tunnel by tunnel,
@@ -77,6 +78,17 @@ def create_to_active(w: World, n: int, order: str = "sides") -> dict[str, Any]:
     log(f"{n} tunnels ({order}): {2 * n} connections created in {created:.1f}s, all ACTIVE at "
         f"{out['all_active_s']:.1f}s")  # fmt: skip
     return out
+
+
+def creates_alone(w: World, n: int) -> float:
+    """Seconds the API takes to create ``n`` tunnels, tunnel by tunnel, with
+    the agents stopped: what create → ``ACTIVE`` cannot go below."""
+    start = time.monotonic()
+    w.create_connections(n, "tunnels")
+    took = time.monotonic() - start
+    w.delete_connections()
+    log(f"{n} tunnels: {2 * n} connections created in {took:.2f}s with no agent")
+    return round(took, 2)
 
 
 def rss(w: World) -> dict[str, float]:
@@ -244,6 +256,11 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
     with world_mod.world(opts.tunnels) as w:
         log(f"topology for {opts.tunnels} tunnels built in {w.setup_s:.1f}s")
         results["setup_s"] = round(w.setup_s, 1)
+        for agent in w.agents.values():
+            agent.stop()
+        for n in (min(100, opts.tunnels), opts.tunnels):
+            results[f"creates_alone_{n}_s"] = creates_alone(w, n)
+        w.resume_agents()
         for order, suffix in (("sides", "_sides"), ("tunnels", "")):
             results[f"create_100{suffix}"] = create_to_active(w, min(100, opts.tunnels), order)
             w.delete_connections()

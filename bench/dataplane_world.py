@@ -125,6 +125,15 @@ class World:
         for side in self.agents:
             self.first_status_line(side, 0, start)
 
+    def resume_agents(self) -> None:
+        """Start the stopped agents again and wait until each has reported."""
+        offsets = {side: agent.log_path.stat().st_size for side, agent in self.agents.items()}
+        start = time.monotonic()
+        for agent in self.agents.values():
+            agent.start()
+        for side in self.agents:
+            self.first_status_line(side, offsets[side], start)
+
     # --- connections -------------------------------------------------------------
 
     def create_connections(self, n: int, order: str = "sides") -> list[str]:
