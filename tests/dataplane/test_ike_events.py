@@ -200,3 +200,26 @@ def test_rekey_and_reauth_report_no_down(
     for running in agents:
         assert _reported(running, ids, since) <= {("ACTIVE", None)}
         assert {running.server.latest()[i] for i in ids} == {("ACTIVE", None)}
+
+
+#: seconds from B's load to all ACTIVE when A loaded the tunnels 7 s before
+#: and its charon was refused: B starts them 0.3-0.5 s after its load
+#: (1.1-1.4 s in all). Without that, B waited out its own grace time
+#: (2.5-3 s) or A's next try (A's pause after its failed tries had grown to
+#: 4 s by then)
+LATE_PEER_UP = 2.2
+
+
+def test_a_gateway_given_its_tunnels_after_the_peer_starts_them_at_once(
+    gw: ipsec.Gateways, agents: tuple[RunningAgent, RunningAgent]
+) -> None:
+    """docs/agent.md §Reconciling: what the peer asked for and was refused."""
+    conns = _tunnels(gw, 20)
+    a, b = agents
+    a.offer(ds.state("router-a", *conns))
+    time.sleep(7.0)  # A's charon starts them as it loads them; B has no configuration
+    start = time.monotonic()
+    b.offer(ds.state("router-b", *(ds.mirror(c) for c in conns)))
+    took = max(r.wait(c["id"], "ACTIVE", timeout=30, since=start) for r in agents for c in conns)
+    print(f"all ACTIVE {took:.2f}s after B got its configuration")
+    assert took <= LATE_PEER_UP

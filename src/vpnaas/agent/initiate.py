@@ -137,6 +137,12 @@ class Initiator:
                 established = any(ike.get("state") == ESTABLISHED for ike in mine)
                 self._bring_up(group, missing, established, now)
 
+    def due_in(self, now: float, longest: float) -> float:
+        """Seconds until the next grace time ends (at most ``longest``): the
+        loop looks again then, not at its next tick."""
+        ahead = [at - now for at in self._missing_since.values() if at > now]
+        return min([*ahead, longest])
+
     def _bring_up(
         self, group: Group, missing: list[tuple[str, str]], established: bool, now: float
     ) -> None:

@@ -218,7 +218,7 @@ class Agent:
                     break
             with self._lock:
                 wait = self._settled(time.monotonic()) or TICK
-            self._wake.wait(wait)
+            self._wake.wait(min(wait, self.initiator.due_in(time.monotonic(), TICK)))
             self._wake.clear()
         self.events.stop()
         self.initiator.join(5.0)

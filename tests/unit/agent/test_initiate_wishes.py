@@ -170,3 +170,12 @@ def test_queued_children_that_do_not_come_up_are_queued_ever_more_slowly() -> No
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert len(times) >= 3
     assert all(later > 1.5 * earlier for earlier, later in itertools.pairwise(gaps))
+
+
+def test_the_loop_is_told_when_a_grace_time_ends() -> None:
+    charon = Charon()
+    initiator, group = _initiator(charon), _group(B, A)
+    assert initiator.due_in(time.monotonic(), 0.5) == 0.5  # nothing waits
+    initiator.refused(A)
+    _check(initiator, charon, group, [])
+    assert 0.2 < initiator.due_in(time.monotonic(), 5.0) <= 0.5
