@@ -15,6 +15,13 @@ missing child (the IKE SA comes up with it, or the failure reason is read
 from charon's log lines) and then queues the others without waiting; its
 outcome is handed to ``on_done``.
 
+What the peer asked for and was refused (charon's log, passed on by the
+events thread: :meth:`Initiator.refused`, :meth:`Initiator.asked`) is
+started as soon as this gateway has it: those children at once, a refused
+IKE SA a moment later. With the IKE SA up, the gateway that does not start
+at load queues all its missing children after :data:`UP_GRACE`, paced by a
+pause that doubles while none come up (docs/agent.md §Reconciling).
+
 When both sides initiated at once, two IKE SAs exist; both agents keep the
 one with the smallest initiator SPI, and each ends only the ones it
 initiated, so they never end the same SA twice. Two IKE SAs also exist
@@ -277,8 +284,8 @@ class Initiator:
         return True
 
     def _run(self, name: str, peer: str, missing: list[tuple[str, str]], wait: bool = True) -> None:
-        """Wait for the first of ``missing`` (unless not ``wait``: the IKE
-        SA is up and the peer asked for them), then queue the others."""
+        """Wait for the first of ``missing``, then queue the others; queue
+        them all without waiting when not ``wait`` (the IKE SA is up)."""
         outcome: Outcome = {}
         try:
             with self._connect(self.vici_uri) as charon:
