@@ -207,21 +207,25 @@ def _show_extras(api: Api, conn: str) -> None:
 
 
 def _start_agents(
-    server: LabServer, gw: Gateways, topo: dict[str, dict[str, str]], demo: Demo
-) -> list[AgentProcess]:
-    agents = []
+    server: LabServer,
+    gw: Gateways,
+    topo: dict[str, dict[str, str]],
+    demo: Demo,
+    stack: contextlib.ExitStack,
+) -> None:
     for side, site in (("a", gw.a), ("b", gw.b)):
         agent = AgentProcess(site, topo[side]["router"], server.agent_url)
         say(
             f"  $ vpnaas agent --server-url {server.agent_url} --router r-{side} "
             f"--netns {site.netns} --vici-socket {site.vici}"
         )
+        # its stop is in the teardown before it starts: a Ctrl-C while the
+        # agents start left one running, unknown to the teardown
+        stack.callback(agent.stop)
         agent.start()
-        agents.append(agent)
         assert agent.proc is not None
         demo.pids[f"agent {side}"] = agent.proc.pid
         say(f"      pid {agent.proc.pid}, log {agent.log_path}")
-    return agents
 
 
 def _ping(a: Site, b: Site) -> bool:
@@ -256,8 +260,7 @@ def _steps(demo: Demo, gw: Gateways, stack: contextlib.ExitStack, timeout: float
     say("\n== the VPN, through the API")
     demo.conns = _vpn(api, gw, topo)
     say("\n== one agent per gateway")
-    for agent in _start_agents(server, gw, topo, demo):
-        stack.callback(agent.stop)
+    _start_agents(server, gw, topo, demo, stack)
     say("\n== waiting for both connections to be ACTIVE")
     took = _wait_active(api, demo.conns, timeout)
     say(f"  both connections ACTIVE after {took:.1f}s")
