@@ -33,6 +33,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -191,7 +192,16 @@ def drop_database(database_url: str) -> None:
         sql = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
     else:
         sql = f"DROP DATABASE IF EXISTS `{name}`"
-    _run_admin(url, sql)
+    for attempt in range(40):
+        try:
+            _run_admin(url, sql)
+            return
+        except sa.exc.ProgrammingError as exc:
+            # an autovacuum worker on that database: FORCE cannot end a
+            # backend of another role, and the worker is done in moments
+            if "must be a member of the role" not in str(exc) or attempt == 39:
+                raise
+            time.sleep(0.25)
 
 
 @contextmanager
