@@ -8,6 +8,7 @@ ends with ``id``, so the order is total and a page never repeats a row.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,12 +33,14 @@ class Pager(Reader):
         query: ListQuery,
         scope: Scope | None = None,
         layout: Layout | None = None,
+        extra: Sequence[Clause] = (),
     ) -> list[dict[str, Any]]:
         """The page of objects ``query`` asks for, in its order; with a
         ``layout`` (for a query without ``fields``), dicts with exactly its
-        keys, read for the attributes it names (see :meth:`Reader.load_rows`)."""
+        keys, read for the attributes it names (see :meth:`Reader.load_rows`).
+        ``extra``: more conditions on the rows (not on a marker row)."""
         table = self.schema.table(res.member)
-        where = self.where(res, query, scope)
+        where = [*self.where(res, query, scope), *extra]
         terms = self.sort_terms(res, query.sorts)
         if query.reverse:
             terms = [(expr, not asc) for expr, asc in terms]
@@ -69,6 +72,18 @@ class Pager(Reader):
             else:
                 self.load_children(res, wanted, objs, sa.and_(sa.true(), *where))
         return objs
+
+    def ordered_ids(self, res: Resource, scope: Scope | None) -> list[str]:
+        """The ids of the rows within ``scope``, in the order of a list
+        without ``sort_key`` (which :meth:`page` reads them in)."""
+        where = self.where(res, ListQuery(), scope)
+        terms = self.sort_terms(res, [])
+        stmt = (
+            sa.select(self.schema.table(res.member).c.id)
+            .where(*where)
+            .order_by(*(expr.asc() if asc else expr.desc() for expr, asc in terms))
+        )
+        return [str(row[0]) for row in self.fetch(stmt)]
 
     def where(self, res: Resource, query: ListQuery, scope: Scope | None) -> list[Clause]:
         """The conditions of ``scope`` and of the query's filters."""
