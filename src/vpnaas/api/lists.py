@@ -39,7 +39,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
-import sqlalchemy as sa
 
 from vpnaas.api import render
 from vpnaas.context import RequestContext
@@ -127,30 +126,28 @@ class Lists:
         scope: Scope,
         old: ListState,
     ) -> ListState:
-        """``old`` with the rows written since it was read, read again."""
+        """``old`` with the rows written since it was read, read again (a
+        written row the caller no longer sees leaves the list)."""
+        changed = repo.written_since(res, old.counters[res.member])
+        if not changed:
+            return old
         table = repo.schema.table(res.member)
-        column = repo.schema.row_revision(res.member)
-        assert column is not None
-        since = sa.or_(column > old.counters[res.member], column.is_(None))
         layout = render.list_layout(res)
-        if scope.condition(table) is None:  # every row is in scope
-            objs = repo.page(res, q, scope, layout, extra=[since])
-            changed = {str(obj["id"]) for obj in objs}
-        else:  # a written row may have left the scope: find them all first
-            changed = set(repo.ids(res, since))
-            objs = (
-                repo.page(res, q, scope, layout, extra=[table.c.id.in_(sorted(changed))])
-                if changed
-                else []
-            )
+        objs = repo.page(res, q, scope, layout, extra=[table.c.id.in_(sorted(changed))])
         encoded = self._encoded(ctx, res, objs)
-        fragments = {k: v for k, v in old.fragments.items() if k not in changed}
+        fragments = dict(old.fragments)
+        for key in changed:
+            if key not in encoded:
+                fragments.pop(key, None)
         fragments.update(encoded)
-        if encoded.keys() <= old.fragments.keys():  # no row is new to the list
-            order = tuple([key for key in old.order if key in fragments])
+        if len(fragments) != len(old.fragments) or not encoded.keys() <= old.fragments.keys():
+            if encoded.keys() <= old.fragments.keys():  # rows left, none is new to the list
+                order = tuple([key for key in old.order if key in fragments])
+            else:
+                order = tuple([key for key in repo.ordered_ids(res, scope) if key in fragments])
+                fragments = {key: fragments[key] for key in order}
         else:
-            order = tuple([key for key in repo.ordered_ids(res, scope) if key in fragments])
-            fragments = {key: fragments[key] for key in order}
+            order = old.order
         return ListState(old.counters, old.generation, order, fragments)
 
     def _encoded(

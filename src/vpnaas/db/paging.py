@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from vpnaas.db.query import Clause, ListQuery, Scope
 from vpnaas.db.reads import Layout, Reader
+from vpnaas.db.statements import Statement
 from vpnaas.spec import Resource
 from vpnaas.spec.kinds import NO_MATCH
 
@@ -72,6 +73,22 @@ class Pager(Reader):
             else:
                 self.load_children(res, wanted, objs, sa.and_(sa.true(), *where))
         return objs
+
+    def written_since(self, res: Resource, number: int) -> list[str]:
+        """The ids of the rows numbered above ``number`` or not yet numbered
+        (``row_revision``, :mod:`vpnaas.db.revisions`): two index ranges."""
+        column = self.schema.row_revision(res.member)
+        assert column is not None, res.member
+        table = column.table
+
+        def build() -> Any:
+            return sa.union_all(
+                sa.select(table.c.id).where(column > sa.bindparam("since")),
+                sa.select(table.c.id).where(column.is_(None)),
+            )
+
+        stmt = self.prepared(Statement.QUERY, f"written-since:{res.member}", (), build)
+        return [str(key) for key in self.conn.scalars(stmt, {"since": number})]
 
     def ordered_ids(self, res: Resource, scope: Scope | None) -> list[str]:
         """The ids of the rows within ``scope``, in the order of a list
