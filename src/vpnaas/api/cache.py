@@ -15,7 +15,11 @@ the same key at the same counters (a write invalidated a list that many
 clients poll), one builds the body and the others wait for it instead of
 building it again each. The waiters read the same counters before they
 waited, so the body the builder read afterwards holds every write they
-could have seen: read-your-writes is kept."""
+could have seen: read-your-writes is kept.
+
+:meth:`ResponseCache.refresh` also keeps, beside a body, what its builder
+needs to bring it up to date (a list's encoded rows, :mod:`vpnaas.api.lists`)
+and hands that to the next builder of the same key."""
 
 from __future__ import annotations
 
@@ -24,13 +28,15 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
-__all__ = ["ResponseCache"]
+__all__ = ["Builder", "Refresher", "ResponseCache"]
 
 
 @dataclass(frozen=True)
 class _Entry:
     version: Hashable
     body: bytes
+    #: what the builder keeps to refresh the body from (None: nothing)
+    state: object = None
 
 
 @dataclass
@@ -43,6 +49,9 @@ class _Flight:
 
 #: how a miss is filled: the counters the body was built from, and the body
 Builder = Callable[[], tuple[Hashable, bytes]]
+#: how a miss is filled from the state kept with the key's last body (None
+#: when there is none): the counters, the body and the state to keep
+Refresher = Callable[[object], tuple[Hashable, bytes, object]]
 
 
 class ResponseCache:
@@ -69,6 +78,16 @@ class ResponseCache:
         """The body of ``key`` at ``version`` (the counters read just now):
         from the cache, from another thread building it at the same
         counters, or from ``builder`` (whose body is then kept)."""
+
+        def refresher(_previous: object) -> tuple[Hashable, bytes, object]:
+            built, body = builder()
+            return built, body, None
+
+        return self.refresh(key, version, refresher)
+
+    def refresh(self, key: Hashable, version: Hashable, builder: Refresher) -> bytes:
+        """:meth:`build`, with ``builder`` handed the state kept with the
+        key's last body (at whatever version) and its new state kept."""
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None and entry.version == version:
@@ -91,25 +110,33 @@ class ResponseCache:
                 del self._flights[(key, version)]
             flight.done.set()
 
-    def _fill(self, key: Hashable, builder: Builder) -> bytes:
-        built, body = builder()
-        self.put(key, built, body)
+    def _fill(self, key: Hashable, builder: Refresher) -> bytes:
+        with self._lock:
+            previous = self._entries.get(key)
+        built, body, state = builder(None if previous is None else previous.state)
+        self.put(key, built, body, state)
         return body
 
-    def put(self, key: Hashable, version: Hashable, body: bytes) -> None:
-        if len(body) > self.max_bytes // 4:
+    def put(self, key: Hashable, version: Hashable, body: bytes, state: object = None) -> None:
+        """Keep ``body`` (and ``state``, counted as large as the body: a
+        list's encoded rows) for ``key`` at ``version``."""
+        if _size(body, state) > self.max_bytes // 4:
             return
         with self._lock:
             old = self._entries.pop(key, None)
             if old is not None:
-                self._bytes -= len(old.body)
-            self._entries[key] = _Entry(version, body)
-            self._bytes += len(body)
+                self._bytes -= _size(old.body, old.state)
+            self._entries[key] = _Entry(version, body, state)
+            self._bytes += _size(body, state)
             while self._entries and (
                 self._bytes > self.max_bytes or len(self._entries) > self.max_entries
             ):
                 _, evicted = self._entries.popitem(last=False)
-                self._bytes -= len(evicted.body)
+                self._bytes -= _size(evicted.body, evicted.state)
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def _size(body: bytes, state: object) -> int:
+    return len(body) if state is None else 2 * len(body)

@@ -18,11 +18,12 @@ import sqlalchemy as sa
 from vpnaas import errors
 from vpnaas.api import body, query, reads, render
 from vpnaas.api.cache import ResponseCache
+from vpnaas.api.lists import Lists
 from vpnaas.context import RequestContext
 from vpnaas.db.counters import Counters
 from vpnaas.db.engine import Database
 from vpnaas.db.plans import picker
-from vpnaas.db.query import Hooks, Scope
+from vpnaas.db.query import Hooks, ListQuery, Scope
 from vpnaas.db.repo import Repo
 from vpnaas.db.secrets import Sealer
 from vpnaas.db.tables import Schema
@@ -89,6 +90,8 @@ class Controller:
         self.counters = Counters(db, schema)
         #: per resource, what its answers are built from (:mod:`vpnaas.api.reads`)
         self.read_sets = reads.read_sets(catalog, schema, rules, hooks)
+        #: whole lists, cached as rows and refreshed by the rows written
+        self.lists = Lists(self)
 
     # --- building blocks shared with the topology actions ------------------------
 
@@ -177,27 +180,39 @@ class Controller:
         self, ctx: RequestContext, res: Resource, params: query.Params, base_url: str
     ) -> bytes:
         """GET collection → 200 ``{"<collection>": [...]}`` (+ links when paged),
-        encoded; served from the cache while nothing it depends on changed."""
+        encoded; served from the cache while nothing it depends on changed
+        (a whole list brought up to date by the rows written since,
+        :mod:`vpnaas.api.lists`)."""
         self.authz.check_scope(ctx, f"get_{res.member}")
         key = (res.member, ctx.identity, params.pairs, base_url)
 
-        def build() -> tuple[Any, bytes]:
-            return self._list(ctx, res, params, base_url)
+        def build(previous: object) -> tuple[Any, bytes, object]:
+            q = self._parse_list(res, params)
+            if self.lists.by_rows(res, q):
+                return self.lists.build(ctx, res, q, previous)
+            return (*self._list(ctx, res, q, params, base_url), None)
 
         if self.caching:
-            return self.cache.build(key, self._version(res), build)
-        return build()[1]
+            return self.cache.refresh(key, self._version(res), build)
+        return self._list(ctx, res, self._parse_list(res, params), params, base_url)[1]
+
+    def _parse_list(self, res: Resource, params: query.Params) -> ListQuery:
+        return query.parse_list(
+            res, params, filter_validation=self.filter_validation, max_limit=self.max_limit
+        )
 
     def _list(
-        self, ctx: RequestContext, res: Resource, params: query.Params, base_url: str
+        self,
+        ctx: RequestContext,
+        res: Resource,
+        q: ListQuery,
+        params: query.Params,
+        base_url: str,
     ) -> tuple[Any, bytes]:
         """The list's body, built from the database, and the counters it was
         read at (None when nothing is cached). Without ``fields``, each row
         is read straight into its wire form (:func:`render.list_layout`):
         one dict per row, which the policy check and the loaders read too."""
-        q = query.parse_list(
-            res, params, filter_validation=self.filter_validation, max_limit=self.max_limit
-        )
         layout = render.list_layout(res) if self.direct_lists and q.fields is None else None
         with self.db.read() as conn:
             repo = self.repo(conn)
@@ -207,7 +222,7 @@ class Controller:
                 else None
             )
             objs = repo.page(res, q, self.scope(ctx, res), layout)
-        page = self._readable(ctx, res, objs)
+        page = self.readable(ctx, res, objs)
         items = (
             render.strip(res, page)
             if layout is not None
@@ -230,7 +245,7 @@ class Controller:
         rules in force."""
         return (self.counters.of(self._reads(res)), self.authz.generation())
 
-    def _readable(
+    def readable(
         self, ctx: RequestContext, res: Resource, objs: list[dict[str, Any]]
     ) -> list[dict[str, Any]]:
         """The objects ``get_<member>`` lets the caller see (one check per

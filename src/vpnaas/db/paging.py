@@ -8,12 +8,14 @@ ends with ``id``, so the order is total and a page never repeats a row.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from vpnaas.db.query import Clause, ListQuery, Scope
 from vpnaas.db.reads import Layout, Reader
+from vpnaas.db.statements import Statement
 from vpnaas.spec import Resource
 from vpnaas.spec.kinds import NO_MATCH
 
@@ -32,12 +34,14 @@ class Pager(Reader):
         query: ListQuery,
         scope: Scope | None = None,
         layout: Layout | None = None,
+        extra: Sequence[Clause] = (),
     ) -> list[dict[str, Any]]:
         """The page of objects ``query`` asks for, in its order; with a
         ``layout`` (for a query without ``fields``), dicts with exactly its
-        keys, read for the attributes it names (see :meth:`Reader.load_rows`)."""
+        keys, read for the attributes it names (see :meth:`Reader.load_rows`).
+        ``extra``: more conditions on the rows (not on a marker row)."""
         table = self.schema.table(res.member)
-        where = self.where(res, query, scope)
+        where = [*self.where(res, query, scope), *extra]
         terms = self.sort_terms(res, query.sorts)
         if query.reverse:
             terms = [(expr, not asc) for expr, asc in terms]
@@ -69,6 +73,34 @@ class Pager(Reader):
             else:
                 self.load_children(res, wanted, objs, sa.and_(sa.true(), *where))
         return objs
+
+    def written_since(self, res: Resource, number: int) -> list[str]:
+        """The ids of the rows numbered above ``number`` or not yet numbered
+        (``row_revision``, :mod:`vpnaas.db.revisions`): two index ranges."""
+        column = self.schema.row_revision(res.member)
+        assert column is not None, res.member
+        table = column.table
+
+        def build() -> Any:
+            return sa.union_all(
+                sa.select(table.c.id).where(column > sa.bindparam("since")),
+                sa.select(table.c.id).where(column.is_(None)),
+            )
+
+        stmt = self.prepared(Statement.QUERY, f"written-since:{res.member}", (), build)
+        return [str(key) for key in self.conn.scalars(stmt, {"since": number})]
+
+    def ordered_ids(self, res: Resource, scope: Scope | None) -> list[str]:
+        """The ids of the rows within ``scope``, in the order of a list
+        without ``sort_key`` (which :meth:`page` reads them in)."""
+        where = self.where(res, ListQuery(), scope)
+        terms = self.sort_terms(res, [])
+        stmt = (
+            sa.select(self.schema.table(res.member).c.id)
+            .where(*where)
+            .order_by(*(expr.asc() if asc else expr.desc() for expr, asc in terms))
+        )
+        return [str(row[0]) for row in self.fetch(stmt)]
 
     def where(self, res: Resource, query: ListQuery, scope: Scope | None) -> list[Clause]:
         """The conditions of ``scope`` and of the query's filters."""

@@ -1,6 +1,23 @@
 """Per-resource write counters: every write transaction bumps the counters
 of the resources it touched; cached list responses compare them (see
-:mod:`vpnaas.api.cache`)."""
+:mod:`vpnaas.api.cache`).
+
+The bump also numbers the rows the transaction wrote: each row it wrote
+has an empty ``row_revision`` (:mod:`vpnaas.db.tables`), which gets the
+resource's new counter value. The counter row stays locked from its bump to
+the commit (PostgreSQL, MariaDB; SQLite has one writer), so values are
+handed out in commit order and a row's value is never below a counter
+value a reader saw before the row committed: a list that reflects counter
+``N`` is brought up to date by the rows numbered above ``N``
+(:mod:`vpnaas.api.lists`). Deletes also bump a counter of their own
+(:func:`deletes_of`), which such a list cannot follow row by row.
+
+Finding the transaction's rows takes no lock it could wait for while it
+holds the counter: ``FOR UPDATE SKIP LOCKED`` passes over the rows other
+transactions are writing (their own bump numbers them). A row committed
+empty by a write that bumped nothing (``vpnaas db rotate-key``) is numbered
+by the next bump, and lists read it again until then.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +31,14 @@ from sqlalchemy.engine import Connection
 from vpnaas.db.statements import Statement
 from vpnaas.db.tables import Schema
 
-__all__ = ["all_revisions_query", "bump", "marker", "revisions_of", "revisions_query"]
+__all__ = [
+    "all_revisions_query",
+    "bump",
+    "deletes_of",
+    "marker",
+    "revisions_of",
+    "revisions_query",
+]
 
 #: the DB-API parameter marker of each paramstyle (for hand-written SQL)
 _PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s", "numeric": ":1"}
@@ -25,12 +49,55 @@ def marker(paramstyle: str) -> str:
     return _PLACEHOLDER.get(paramstyle, "?")
 
 
+def deletes_of(member: str) -> str:
+    """The counter of the deletes of ``member`` (bumped with ``member``'s)."""
+    return f"{member}/deletes"
+
+
 def bump(conn: Connection, schema: Schema, members: Sequence[str]) -> None:
-    """Add one to the write counter of each of ``members`` (an upsert)."""
+    """Add one to the write counter of each of ``members`` (an upsert, in
+    the order given: callers sort them), then number the rows of each
+    that this transaction wrote with its new value."""
     dialect = conn.dialect.name
     stmt = schema.statements.get(Statement.BUMP, dialect, (), lambda: _upsert(dialect, schema))
     for member in members:
         conn.execute(stmt, {"member": member})
+    for member in members:
+        column = schema.row_revision(member)
+        if column is not None:
+            _number_rows(conn, schema, member, column)
+
+
+def _number_rows(conn: Connection, schema: Schema, member: str, column: sa.Column[int]) -> None:
+    """Give the rows of ``member`` this transaction wrote (empty
+    ``row_revision``) the member's counter value."""
+    table = column.table
+    find = schema.statements.get(
+        Statement.QUERY,
+        f"unnumbered:{member}",
+        (),
+        lambda: sa.select(table.c.id).where(column.is_(None)).with_for_update(skip_locked=True),
+    )
+    ids = list(conn.scalars(find))
+    if not ids:
+        return
+    counters = schema.revisions
+    number = (
+        sa.select(counters.c.number)
+        .where(counters.c.resource == sa.bindparam("member"))
+        .scalar_subquery()
+    )
+    update = schema.statements.get(
+        Statement.QUERY,
+        f"number-rows:{member}",
+        (),
+        lambda: (
+            sa.update(table)
+            .where(table.c.id.in_(sa.bindparam("ids", expanding=True)))
+            .values({column.name: number})
+        ),
+    )
+    conn.execute(update, {"member": member, "ids": ids})
 
 
 def _upsert(dialect: str, schema: Schema) -> Any:

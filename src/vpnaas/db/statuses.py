@@ -3,7 +3,9 @@ fixed number of statements (an agent's report may change hundreds of
 connections at once: docs/agent-protocol.md).
 
 Plain table helpers: the caller says which write counter it moved
-(``Repo.touched``), as every other write does.
+(``Repo.touched``), as every other write does. Each row written here has
+its ``row_revision`` emptied by the same UPDATE (the column's ``onupdate``,
+:mod:`vpnaas.db.tables`), so that bump numbers it.
 """
 
 from __future__ import annotations

@@ -6,6 +6,12 @@ become foreign keys that refuse to delete a row still pointed at; list items
 live in child tables deleted with their parent. A secret attribute also has
 a column for its sealed value and one for its digest. Constraint names follow one
 naming convention so that every database reports the same names.
+
+Every resource table also has a row write counter, ``row_revision``: any
+UPDATE built on the table empties it (the column's ``onupdate``), a new row
+starts empty, and the transaction's write counters fill it just before the
+commit (:func:`vpnaas.db.revisions.bump`). Cached lists use it to read only
+the rows written since they were built (:mod:`vpnaas.api.lists`).
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from vpnaas.spec import Catalog, Field, Resource, catalog
 from vpnaas.spec.kinds import Column, Str
 from vpnaas.spec.structured import ListOf, Record
 
-__all__ = ["NAMING_CONVENTION", "ChildTable", "Schema", "column_name", "schema"]
+__all__ = ["NAMING_CONVENTION", "ROW_REVISION", "ChildTable", "Schema", "column_name", "schema"]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_name)s",
@@ -34,6 +40,9 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+#: the row write counter of every resource table (see the module docstring)
+ROW_REVISION = "row_revision"
 
 _TYPES = {"string": sa.String, "integer": sa.Integer, "boolean": sa.Boolean}
 
@@ -121,6 +130,11 @@ class Schema:
         """The resource ``member`` this schema was built from."""
         return self._by_member[member]
 
+    def row_revision(self, member: str) -> sa.Column[int] | None:
+        """The row write counter of ``member``'s table (None: not a resource)."""
+        table = self._tables.get(member)
+        return None if table is None else table.c[ROW_REVISION]
+
     def field_columns(self, resource: Resource, field: Field) -> tuple[sa.Column[object], ...]:
         return self._columns[(resource.member, field.name)]
 
@@ -141,13 +155,18 @@ class Schema:
             field_cols = [self._column(field, col) for col in _field_columns(field)]
             self._columns[(resource.member, field.name)] = tuple(field_cols)
             cols.extend(field_cols)
-        table = sa.Table(resource.collection, self.metadata, *cols, **TABLE_OPTIONS)
+        assert all(col.name != ROW_REVISION for col in cols), f"{resource.member}: {ROW_REVISION}"
+        # empty until the write counters fill it at commit: a row written and
+        # not yet counted (docs/decisions.md, "Lists kept up to date by rows")
+        revision = sa.Column(ROW_REVISION, sa.BigInteger, nullable=True, onupdate=sa.null())
+        table = sa.Table(resource.collection, self.metadata, *cols, revision, **TABLE_OPTIONS)
         for field in resource.stored:
             if field.name == "id":
                 continue
             first = self._columns[(resource.member, field.name)][0]
             if field.sort or field.index or field.ref:
                 indexes.append(sa.Index(None, first, table.c.id))
+        indexes.append(sa.Index(None, revision))
         for index in indexes:
             table.append_constraint(index)
         self._tables[resource.member] = table

@@ -4,7 +4,9 @@ Objects go in as API-shaped dicts keyed by wire name; list attributes are
 written to their child tables (replaced whole on update) and secret
 attributes are sealed on the way in (:mod:`vpnaas.db.secrets`). Every
 resource a transaction writes is remembered and its counter bumped once,
-just before the commit (:mod:`vpnaas.db.revisions`).
+just before the commit, with its deletes counter when it deleted rows; the
+bump numbers the rows written, whose ``row_revision`` each write empties,
+a change of a list attribute included (:mod:`vpnaas.db.revisions`).
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from vpnaas.db.reads import Reader
-from vpnaas.db.revisions import bump, revisions_of, revisions_query
+from vpnaas.db.revisions import bump, deletes_of, revisions_of, revisions_query
 from vpnaas.db.statements import Statement
-from vpnaas.db.tables import ChildTable
+from vpnaas.db.tables import ROW_REVISION, ChildTable
 from vpnaas.spec import Field, Resource
 from vpnaas.spec.structured import ListOf
 
@@ -33,6 +35,11 @@ class Writer(Reader):
         """The resources this transaction wrote."""
         return set()
 
+    @cached_property
+    def deleted(self) -> set[str]:
+        """The resources this transaction deleted rows of."""
+        return set()
+
     def insert(self, res: Resource, obj: Mapping[str, Any]) -> None:
         """Store a new object (``obj`` carries every stored attribute)."""
         table = self.schema.table(res.member)
@@ -43,11 +50,12 @@ class Writer(Reader):
             self._write_children(res, fld, obj["id"], obj.get(fld.name) or [])
 
     def update(self, res: Resource, obj_id: str, changes: Mapping[str, Any]) -> None:
-        """Store ``changes`` (wire name → full new value) on ``obj_id``."""
+        """Store ``changes`` (wire name → full new value) on ``obj_id``; the
+        row is marked written even when only list attributes change."""
         table = self.schema.table(res.member)
         self.touched.add(res.member)
         plain = [f for f in res.stored if f.name in changes]
-        if plain:
+        if plain or any(fld.name in changes for fld in res.child_tables):
             values = self._columns_of(res, changes, plain)
             names = tuple(values)
             stmt = self.prepared(
@@ -57,7 +65,12 @@ class Writer(Reader):
                 lambda: (
                     sa.update(table)
                     .where(table.c.id == sa.bindparam("obj_id"))
-                    .values({name: sa.bindparam(f"new_{name}") for name in names})
+                    .values(
+                        {
+                            **{name: sa.bindparam(f"new_{name}") for name in names},
+                            ROW_REVISION: sa.null(),
+                        }
+                    )
                 ),
             )
             self.conn.execute(
@@ -78,6 +91,7 @@ class Writer(Reader):
     def delete(self, res: Resource, obj_id: str) -> bool:
         table = self.schema.table(res.member)
         self.touched.add(res.member)
+        self.deleted.add(res.member)
         stmt = self.prepared(
             Statement.DELETE,
             res.member,
@@ -90,8 +104,10 @@ class Writer(Reader):
 
     def bump_revisions(self) -> None:
         """Count this transaction's writes (call just before it commits)."""
-        bump(self.conn, self.schema, sorted(self.touched))
+        members = self.touched | {deletes_of(member) for member in self.deleted}
+        bump(self.conn, self.schema, sorted(members))
         self.touched.clear()
+        self.deleted.clear()
 
     def revisions(self, members: Iterable[str]) -> tuple[tuple[str, int], ...]:
         """The current write counters of ``members``."""
