@@ -72,7 +72,7 @@ class Reader:
             stmt = sa.select(*self.select_columns(res, wanted)).where(
                 table.c.id == obj_id, scope.clause
             )
-            row = self.conn.execute(stmt.with_for_update() if lock else stmt).first()
+            row = self.conn.execute(stmt.with_for_update(key_share=True) if lock else stmt).first()
         else:
             owner = scope is not None and scope.project is not None
             params = {"obj_id": obj_id, "scope_project": scope.project if scope else None}
@@ -93,7 +93,7 @@ class Reader:
         if owner:
             where.append(table.c.project_id == sa.bindparam("scope_project"))
         stmt = sa.select(*self.select_columns(res, wanted)).where(*where)
-        return stmt.with_for_update() if lock else stmt
+        return stmt.with_for_update(key_share=True) if lock else stmt
 
     def prepared(
         self, kind: Statement, member: str, shape: tuple[Hashable, ...], build: Callable[[], Any]

@@ -12,9 +12,12 @@ value a reader saw before the row committed: a list that reflects counter
 (:mod:`vpnaas.api.lists`). Deletes also bump a counter of their own
 (:func:`deletes_of`), which such a list cannot follow row by row.
 
-Finding the transaction's rows takes no lock it could wait for while it
-holds the counter: ``FOR UPDATE SKIP LOCKED`` passes over the rows other
-transactions are writing (their own bump numbers them). A row committed
+Numbering the transaction's rows takes no lock it could wait for while
+it holds the counter: ``SKIP LOCKED`` passes over the rows other
+transactions are writing (their own bump numbers them), and as the
+UPDATE re-runs the foreign-key checks of a row this transaction wrote,
+whose share locks on the parents conflict only with ``FOR UPDATE``, rows
+are locked ``FOR NO KEY UPDATE`` everywhere (:mod:`vpnaas.db.reads`). A row committed
 empty by a write that bumped nothing (``vpnaas db rotate-key``) is numbered
 by the next bump, and lists read it again until then.
 """
@@ -70,34 +73,62 @@ def bump(conn: Connection, schema: Schema, members: Sequence[str]) -> None:
 
 def _number_rows(conn: Connection, schema: Schema, member: str, column: sa.Column[int]) -> None:
     """Give the rows of ``member`` this transaction wrote (empty
-    ``row_revision``) the member's counter value."""
+    ``row_revision``) the member's counter value: one UPDATE, whose
+    subquery on PostgreSQL passes over the rows other transactions hold
+    (SQLite has one writer; MariaDB cannot lock in a subquery of the
+    table it updates, so it finds the rows first)."""
+    dialect = conn.dialect.name
     table = column.table
-    find = schema.statements.get(
-        Statement.QUERY,
-        f"unnumbered:{member}",
-        (),
-        lambda: sa.select(table.c.id).where(column.is_(None)).with_for_update(skip_locked=True),
-    )
-    ids = list(conn.scalars(find))
-    if not ids:
+    if dialect in ("mysql", "mariadb"):
+        find = schema.statements.get(
+            Statement.QUERY, f"unnumbered:{member}", (), lambda: _unnumbered(column)
+        )
+        ids = list(conn.scalars(find))
+        if ids:
+            by_id = schema.statements.get(
+                Statement.QUERY,
+                f"number-rows:{member}",
+                (),
+                lambda: (
+                    sa.update(table)
+                    .where(table.c.id.in_(sa.bindparam("ids", expanding=True)))
+                    .values({column.name: _counter(schema)})
+                ),
+            )
+            conn.execute(by_id, {"member": member, "ids": ids})
         return
+
+    def build() -> Any:
+        if dialect == "postgresql":
+            mine = table.c.id.in_(_unnumbered(column).scalar_subquery())
+        else:
+            mine = column.is_(None)
+        return sa.update(table).where(mine).values({column.name: _counter(schema)})
+
+    update = schema.statements.get(Statement.QUERY, f"number-rows:{member}", (dialect,), build)
+    conn.execute(update, {"member": member})
+
+
+def _unnumbered(column: sa.Column[int]) -> Any:
+    """The ids of the table's rows with an empty ``row_revision`` that no
+    other transaction holds (``FOR NO KEY UPDATE``: a foreign-key check's
+    share lock does not hide a row)."""
+    table = column.table
+    return (
+        sa.select(table.c.id)
+        .where(column.is_(None))
+        .with_for_update(skip_locked=True, key_share=True)
+    )
+
+
+def _counter(schema: Schema) -> Any:
+    """The value of the ``:member`` write counter, as a scalar subquery."""
     counters = schema.revisions
-    number = (
+    return (
         sa.select(counters.c.number)
         .where(counters.c.resource == sa.bindparam("member"))
         .scalar_subquery()
     )
-    update = schema.statements.get(
-        Statement.QUERY,
-        f"number-rows:{member}",
-        (),
-        lambda: (
-            sa.update(table)
-            .where(table.c.id.in_(sa.bindparam("ids", expanding=True)))
-            .values({column.name: number})
-        ),
-    )
-    conn.execute(update, {"member": member, "ids": ids})
 
 
 def _upsert(dialect: str, schema: Schema) -> Any:

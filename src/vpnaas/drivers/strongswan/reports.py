@@ -194,7 +194,9 @@ def _lock_routers(env: RuleEnv, routers: tuple[str, ...]) -> tuple[list[str], di
     conns = env.schema.table("ipsec_site_connection")
     ids = list(
         env.repo.conn.scalars(
-            sa.select(services.c.id).where(services.c.router_id.in_(routers)).with_for_update()
+            sa.select(services.c.id)
+            .where(services.c.router_id.in_(routers))
+            .with_for_update(key_share=True)
         )
     )
     if not ids:
@@ -202,7 +204,7 @@ def _lock_routers(env: RuleEnv, routers: tuple[str, ...]) -> tuple[list[str], di
     rows = env.repo.conn.execute(
         sa.select(conns.c.id, conns.c.status)
         .where(conns.c.vpnservice_id.in_(ids))
-        .with_for_update()
+        .with_for_update(key_share=True)
     )
     return ids, {str(row.id): str(row.status) for row in rows}
 
