@@ -105,7 +105,7 @@ class Lists:
             if isinstance(previous, ListState) and _follows(
                 previous, counters, generation, res.member
             ):
-                state = self._refresh(ctx, repo, res, q, scope, previous)
+                state = self._refresh(ctx, repo, res, scope, previous)
                 if repo.revisions((deletes,))[0][1] != counters[deletes]:
                     state = None  # a delete committed meanwhile: read it all
             if state is None:
@@ -122,7 +122,6 @@ class Lists:
         ctx: RequestContext,
         repo: Repo,
         res: Resource,
-        q: ListQuery,
         scope: Scope,
         old: ListState,
     ) -> ListState:
@@ -131,9 +130,7 @@ class Lists:
         changed = repo.written_since(res, old.counters[res.member])
         if not changed:
             return old
-        table = repo.schema.table(res.member)
-        layout = render.list_layout(res)
-        objs = repo.page(res, q, scope, layout, extra=[table.c.id.in_(sorted(changed))])
+        objs = repo.rows_by_id(res, scope, render.list_layout(res), sorted(changed))
         encoded = self._encoded(ctx, res, objs)
         fragments = dict(old.fragments)
         for key in changed:

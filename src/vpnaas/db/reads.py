@@ -11,7 +11,7 @@ are :mod:`vpnaas.db.paging`'s.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -206,12 +206,12 @@ class Reader:
             objs.append(obj)
         return objs
 
-    def fetch(self, stmt: Any) -> Sequence[Sequence[Any]]:
+    def fetch(self, stmt: Any, params: Mapping[str, Any] | None = None) -> Sequence[Sequence[Any]]:
         """The rows of ``stmt`` as the DB-API cursor returns them: no
         SQLAlchemy row objects and none of its result processors (load them
         with ``raw=True``, which applies those). A list of 1,000 spends a
         fifth of its fetch making row objects (``bench/README.md``, c)."""
-        result = self.conn.execute(stmt)
+        result = self.conn.execute(stmt, params)
         dbapi_error = self.conn.dialect.loaded_dbapi.Error
         try:
             rows: Sequence[Sequence[Any]] = result.cursor.fetchall()
@@ -240,25 +240,37 @@ class Reader:
         self.run_loaders(res, wanted, [obj])
 
     def load_children(
-        self, res: Resource, wanted: list[Field], objs: list[dict[str, Any]], parents: Clause
+        self,
+        res: Resource,
+        wanted: list[Field],
+        objs: list[dict[str, Any]],
+        parents: Clause | None = None,
     ) -> None:
         """List and computed attributes of ``objs``, the rows ``parents`` selects
-        (each item appended to its parent's list: rows come in position order)."""
+        (each item appended to its parent's list: rows come in position order);
+        without ``parents``, those of ``objs`` by their ids, through a prepared
+        statement (a few rows: building one would cost more than running it)."""
         table = self.schema.table(res.member)
+        ids = {"ids": [obj["id"] for obj in objs]} if parents is None else None
         for fld in wanted:
             if fld.stored and fld.in_child_table:
                 child = self.schema.child(res.member, fld.name)
                 lists: dict[str, list[Any]] = {}
                 for obj in objs:
                     obj[fld.name] = lists[obj["id"]] = []
-                stmt = (
-                    sa.select(child.parent, *child.values)
-                    .where(child.parent.in_(sa.select(table.c.id).where(parents)))
-                    .order_by(child.parent, child.position)
-                )
+                if parents is None:
+                    stmt = self.prepared(
+                        Statement.CHILDREN, res.member, (fld.name, "ids"), partial(_by_ids, child)
+                    )
+                else:
+                    stmt = (
+                        sa.select(child.parent, *child.values)
+                        .where(child.parent.in_(sa.select(table.c.id).where(parents)))
+                        .order_by(child.parent, child.position)
+                    )
                 item_kind = fld.kind.item if isinstance(fld.kind, ListOf) else fld.kind
                 rows = converted_rows(
-                    self.fetch(stmt), [child.parent, *child.values], self.conn.dialect
+                    self.fetch(stmt, ids), [child.parent, *child.values], self.conn.dialect
                 )
                 if len(child.values) == 1 and type(item_kind).load is Kind.load:
                     for parent, value in rows:  # the value is the item
@@ -293,4 +305,12 @@ def _select_children(child: ChildTable) -> Any:
         sa.select(*child.values)
         .where(child.parent == sa.bindparam("parent"))
         .order_by(child.position)
+    )
+
+
+def _by_ids(child: ChildTable) -> Any:
+    return (
+        sa.select(child.parent, *child.values)
+        .where(child.parent.in_(sa.bindparam("ids", expanding=True)))
+        .order_by(child.parent, child.position)
     )
