@@ -127,10 +127,16 @@ class Lists:
     ) -> ListState:
         """``old`` with the rows written since it was read, read again (a
         written row the caller no longer sees leaves the list)."""
-        changed = repo.written_since(res, old.counters[res.member])
+        since = old.counters[res.member]
+        layout = render.list_layout(res)
+        if scope.clause is None:  # a written row stays in its project: read them at once
+            objs = repo.rows_since(res, scope, layout, since)
+            changed = [str(obj["id"]) for obj in objs]
+        else:
+            changed = repo.written_since(res, since)
+            objs = repo.rows_by_id(res, scope, layout, sorted(changed)) if changed else []
         if not changed:
             return old
-        objs = repo.rows_by_id(res, scope, render.list_layout(res), sorted(changed))
         encoded = self._encoded(ctx, res, objs)
         fragments = dict(old.fragments)
         for key in changed:

@@ -85,19 +85,45 @@ class Pager(Reader):
         table = self.schema.table(res.member)
         if scope is not None and scope.clause is not None:
             return self.page(res, ListQuery(), scope, layout, extra=[table.c.id.in_(ids)])
+        return self._rows(res, scope, layout, "ids", {"ids": list(ids)})
+
+    def rows_since(
+        self, res: Resource, scope: Scope | None, layout: Layout, number: int
+    ) -> list[dict[str, Any]]:
+        """The rows within ``scope`` (a project's, or every row: not a
+        resource's own rule) numbered above ``number`` or not numbered yet,
+        as :meth:`rows_by_id` reads them: the ids of :meth:`written_since`
+        and their rows in one statement."""
+        assert scope is None or scope.clause is None, "a rule's scope: written_since, rows_by_id"
+        return self._rows(res, scope, layout, "since", {"since": number})
+
+    def _rows(
+        self,
+        res: Resource,
+        scope: Scope | None,
+        layout: Layout,
+        which: str,
+        params: dict[str, Any],
+    ) -> list[dict[str, Any]]:
+        table = self.schema.table(res.member)
         named = {name for _, name in layout}
         wanted = [f for f in res.fields if f.name in named]
         owner = scope is not None and scope.project is not None
 
         def build() -> Any:
-            where: list[Clause] = [table.c.id.in_(sa.bindparam("ids", expanding=True))]
+            chosen: Any
+            if which == "ids":
+                chosen = sa.bindparam("ids", expanding=True)
+            else:
+                chosen = self._written_since(res).scalar_subquery()
+            where: list[Clause] = [table.c.id.in_(chosen)]
             if owner:
                 where.append(table.c.project_id == sa.bindparam("scope_project"))
             return sa.select(*self.select_columns(res, wanted)).where(*where)
 
-        shape = (tuple(f.name for f in wanted), owner)
-        stmt = self.prepared(Statement.QUERY, f"rows-by-id:{res.member}", shape, build)
-        params = {"ids": list(ids), "scope_project": scope.project if scope else None}
+        shape = (tuple(f.name for f in wanted), owner, which)
+        stmt = self.prepared(Statement.QUERY, f"rows:{res.member}", shape, build)
+        params["scope_project"] = scope.project if scope else None
         objs = self.load_rows(res, wanted, self.fetch(stmt, params), layout, raw=True)
         if objs:
             self.load_children(res, wanted, objs)
@@ -106,18 +132,19 @@ class Pager(Reader):
     def written_since(self, res: Resource, number: int) -> list[str]:
         """The ids of the rows numbered above ``number`` or not yet numbered
         (``row_revision``, :mod:`vpnaas.db.revisions`): two index ranges."""
+        stmt = self.prepared(
+            Statement.QUERY, f"written-since:{res.member}", (), lambda: self._written_since(res)
+        )
+        return [str(key) for key in self.conn.scalars(stmt, {"since": number})]
+
+    def _written_since(self, res: Resource) -> Any:
         column = self.schema.row_revision(res.member)
         assert column is not None, res.member
         table = column.table
-
-        def build() -> Any:
-            return sa.union_all(
-                sa.select(table.c.id).where(column > sa.bindparam("since")),
-                sa.select(table.c.id).where(column.is_(None)),
-            )
-
-        stmt = self.prepared(Statement.QUERY, f"written-since:{res.member}", (), build)
-        return [str(key) for key in self.conn.scalars(stmt, {"since": number})]
+        return sa.union_all(
+            sa.select(table.c.id).where(column > sa.bindparam("since")),
+            sa.select(table.c.id).where(column.is_(None)),
+        )
 
     def ordered_ids(self, res: Resource, scope: Scope | None) -> list[str]:
         """The ids of the rows within ``scope``, in the order of a list
