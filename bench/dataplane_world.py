@@ -174,6 +174,10 @@ class World:
         deadline = time.monotonic() + 120
         while self.installed() != (0, 0) and time.monotonic() < deadline:
             time.sleep(0.5)
+        # and both agents done with the deletes: a peer that still ends its
+        # children one by one would take the next figure's CPU
+        while self.loaded() != (0, 0) and time.monotonic() < deadline:
+            time.sleep(0.1)
 
     # --- reading ------------------------------------------------------------------
 
@@ -230,6 +234,15 @@ class World:
                     for c in (entry.get("child-sas") or {}).values()
                     if c.get("state") == "INSTALLED"
                 ))  # fmt: skip
+        return counts[0], counts[1]
+
+    def loaded(self) -> tuple[int, int]:
+        """The connections charon has loaded on each gateway (the agents'
+        groups: none once an agent applied an empty desired state)."""
+        counts = []
+        for site in (self.gw.a, self.gw.b):
+            with Charon(site.vici) as charon:
+                counts.append(len(charon.conns()))
         return counts[0], counts[1]
 
     def wait_installed(self, n: int, timeout: float) -> None:
