@@ -118,10 +118,16 @@ class SharedStates:
     serves the API)."""
 
     def __init__(
-        self, build: Callable[[list[Key]], dict[Key, dict[str, Any]]], min_interval: float = 0.25
+        self,
+        build: Callable[[list[Key]], dict[Key, dict[str, Any]]],
+        min_interval: float = 0.25,
+        current: Callable[[], Version] | None = None,
     ) -> None:
         self.build = build
         self.min_interval = min_interval
+        #: the counters now: read again after a pause, so that the build
+        #: holds the writes made meanwhile
+        self.current = current
         self.built = 0.0
         self.pause = min_interval
         self.lock = threading.Lock()
@@ -130,12 +136,15 @@ class SharedStates:
         self.waiting: Counter[Key] = Counter()
 
     def get(self, version: Version, key: Key) -> dict[str, Any]:
-        """The state of ``key`` as of ``version`` (or newer)."""
+        """The state of ``key`` as of ``version`` (or newer: a build that
+        another waiter made at newer counters answers this one too)."""
         with self.lock:
-            if version != self.version:
+            if not _covers(self.version, version):
                 pause = self.built + self.pause - time.monotonic()
                 if pause > 0:  # a stream of writes: build at most every min_interval
                     time.sleep(pause)
+                    if self.current is not None:
+                        version = self.current()
                 started = time.thread_time()  # the wall time would count the wait for the GIL
                 self.states = self.build(sorted({*self.waiting, key}))
                 self.version = version
@@ -158,6 +167,15 @@ class SharedStates:
                     del self.waiting[key]
 
 
+def _covers(built: Version | None, seen: Version) -> bool:
+    """Whether states built at counters ``built`` hold every write counted
+    in ``seen`` (each counter only grows: :func:`desired_version`)."""
+    if built is None:
+        return False
+    have = dict(built)
+    return all(have.get(member, -1) >= number for member, number in seen)
+
+
 class AgentAPI:
     """The work behind the two routes, over one database."""
 
@@ -178,7 +196,7 @@ class AgentAPI:
         self.hooks = hooks
         self.down_time = down_time
         self.watcher = Watcher(db, schema)
-        self.shared = SharedStates(self.states)
+        self.shared = SharedStates(self.states, current=self.watcher.current)
         self.sweeper = liveness.Sweeper(self.sweep, down_time)
 
     @contextmanager
