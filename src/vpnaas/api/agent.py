@@ -120,8 +120,8 @@ class SharedStates:
     def __init__(
         self,
         build: Callable[[list[Key]], dict[Key, dict[str, Any]]],
+        current: Callable[[], Version],
         min_interval: float = 0.25,
-        current: Callable[[], Version] | None = None,
     ) -> None:
         self.build = build
         self.min_interval = min_interval
@@ -143,8 +143,7 @@ class SharedStates:
                 pause = self.built + self.pause - time.monotonic()
                 if pause > 0:  # a stream of writes: build at most every min_interval
                     time.sleep(pause)
-                    if self.current is not None:
-                        version = self.current()
+                    version = self.current()
                 started = time.thread_time()  # the wall time would count the wait for the GIL
                 self.states = self.build(sorted({*self.waiting, key}))
                 self.version = version

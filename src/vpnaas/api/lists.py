@@ -42,6 +42,7 @@ import orjson
 
 from vpnaas.api import render
 from vpnaas.context import RequestContext
+from vpnaas.db.plans import Layout
 from vpnaas.db.query import ListQuery, Scope
 from vpnaas.db.repo import Repo
 from vpnaas.db.revisions import deletes_of
@@ -105,7 +106,7 @@ class Lists:
             if isinstance(previous, ListState) and _follows(
                 previous, counters, generation, res.member
             ):
-                state = self._refresh(ctx, repo, res, scope, previous)
+                state = self._refresh(ctx, repo, res, scope, layout, previous)
                 if repo.revisions((deletes,))[0][1] != counters[deletes]:
                     state = None  # a delete committed meanwhile: read it all
             if state is None:
@@ -123,12 +124,12 @@ class Lists:
         repo: Repo,
         res: Resource,
         scope: Scope,
+        layout: Layout,
         old: ListState,
     ) -> ListState:
         """``old`` with the rows written since it was read, read again (a
         written row the caller no longer sees leaves the list)."""
         since = old.counters[res.member]
-        layout = render.list_layout(res)
         if scope.clause is None:  # a written row stays in its project: read them at once
             objs = repo.rows_since(res, scope, layout, since)
             changed = [str(obj["id"]) for obj in objs]

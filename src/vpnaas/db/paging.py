@@ -67,9 +67,8 @@ class Pager(Reader):
         if query.reverse:
             objs.reverse()
         if objs:
-            if query.limit:
-                ids = [obj["id"] for obj in objs]
-                self.load_children(res, wanted, objs, table.c.id.in_(ids))
+            if query.limit:  # a page: by the ids of its rows
+                self.load_children(res, wanted, objs)
             else:
                 self.load_children(res, wanted, objs, sa.and_(sa.true(), *where))
         return objs
