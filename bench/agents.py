@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import tempfile
 import threading
 import time
@@ -31,7 +30,15 @@ from pathlib import Path
 from typing import Any
 
 from bench import load
-from bench.servers import HOST, Process, children, free_port, vpnaas_command
+from bench.servers import (
+    HOST,
+    Process,
+    children,
+    cpu_seconds,
+    descendants,
+    free_port,
+    vpnaas_command,
+)
 
 PROJECT = (("X-Project-Id", "bench-agents"),)
 ROUTERS = 50
@@ -131,31 +138,12 @@ class Agent(threading.Thread):
                 last = time.monotonic()
 
 
-def _descendants(pid: int) -> list[int]:
-    found = [pid]
-    for child in children(pid):
-        found.extend(_descendants(child))
-    return found
-
-
-def _cpu_seconds(pids: list[int]) -> float:
-    """User plus system CPU time of ``pids`` so far."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
 def agent_listener(server: Process) -> list[int]:
     """The agent API's processes: the child ``vpnaas serve`` spawned for
     it (a multiprocessing child) and its granian worker."""
     for child in children(server.pid):
         if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
-            return _descendants(child)
+            return descendants(child)
     raise RuntimeError("no agent listener process found")
 
 
@@ -171,9 +159,9 @@ def measure(
     found = {}
     for name, request in figures.items():
         load.run(api, request, connections=4, seconds=1, script_dir=workdir)  # warm-up
-        cpu = _cpu_seconds(listener)
+        cpu = cpu_seconds(listener)
         result = load.run(api, request, connections=4, seconds=seconds, script_dir=workdir)
-        used = _cpu_seconds(listener) - cpu
+        used = cpu_seconds(listener) - cpu
         found[name] = {**result.to_json(), "agent_api_cpu": round(used / result.seconds, 3)}
     return found
 

@@ -45,7 +45,7 @@ from typing import Any
 from bench import dataplane_world as world_mod
 from bench import load
 from bench.dataplane_world import World
-from bench.servers import ROOT, memory_of
+from bench.servers import ROOT, cpu_seconds, descendants, memory_of
 from vpnaas.agent.charon import Charon
 from vpnaas.agent.events import EventListener
 from vpnaas.ipsec.desired import parse_state
@@ -59,14 +59,32 @@ def log(msg: str) -> None:
     print(f"[{dt.datetime.now(dt.UTC):%H:%M:%S}] {msg}", flush=True)
 
 
+def cpu_now(w: World) -> dict[str, float]:
+    """CPU seconds used so far by the server (all its processes), each
+    agent and charon, and this harness (its client threads)."""
+    pids = {"server": descendants(w.server.pid), "harness": [os.getpid()]}
+    pids.update((name, [pid]) for name, pid in w.pids().items())
+    return {name: cpu_seconds(group) for name, group in pids.items()}
+
+
+def cpu_since(w: World, before: dict[str, float]) -> dict[str, float]:
+    """CPU seconds each process used since ``before`` (:func:`cpu_now`)."""
+    now = cpu_now(w)
+    return {name: round(now[name] - before[name], 2) for name in before if name in now}
+
+
 def create_to_active(w: World, n: int, order: str = "sides") -> dict[str, Any]:
     """Create ``n`` tunnels through the API in ``order``
     (:meth:`World.create_connections`); seconds until a list shows all
-    ``2n`` connections ACTIVE (or how many were, when it gives up)."""
+    ``2n`` connections ACTIVE (or how many were, when it gives up), and
+    the CPU each process used during the creates and after them."""
+    cpu = cpu_now(w)
     start = time.monotonic()
     conns = w.create_connections(n, order)
     created = time.monotonic() - start
     out: dict[str, Any] = {"tunnels": n, "order": order, "create_s": round(created, 2)}
+    out["cpu_creating_s"] = cpu_since(w, cpu)
+    cpu = cpu_now(w)
     try:
         w.wait_status(conns, "ACTIVE", timeout=60 + n * 0.6)
     except TimeoutError as exc:
@@ -74,6 +92,7 @@ def create_to_active(w: World, n: int, order: str = "sides") -> dict[str, Any]:
         log(f"{n} tunnels: {exc}")
         return out
     out["all_active_s"] = round(time.monotonic() - start, 2)
+    out["cpu_after_s"] = cpu_since(w, cpu)
     out["after_last_create_s"] = round(out["all_active_s"] - created, 2)
     log(f"{n} tunnels ({order}): {2 * n} connections created in {created:.1f}s, all ACTIVE at "
         f"{out['all_active_s']:.1f}s")  # fmt: skip
@@ -83,11 +102,13 @@ def create_to_active(w: World, n: int, order: str = "sides") -> dict[str, Any]:
 def creates_alone(w: World, n: int) -> float:
     """Seconds the API takes to create ``n`` tunnels, tunnel by tunnel, with
     the agents stopped: what create → ``ACTIVE`` cannot go below."""
+    cpu = cpu_now(w)
     start = time.monotonic()
     w.create_connections(n, "tunnels")
     took = time.monotonic() - start
+    log(f"{n} tunnels: {2 * n} connections created in {took:.2f}s with no agent, "
+        f"CPU {cpu_since(w, cpu)}")  # fmt: skip
     w.delete_connections()
-    log(f"{n} tunnels: {2 * n} connections created in {took:.2f}s with no agent")
     return round(took, 2)
 
 
@@ -152,6 +173,7 @@ def ceiling(w: World, n: int) -> float:
             kids = conf[name]["children"]
             conf[name]["children"] = dict(list(kids.items())[:n])
         loads.append((site, shared_secret(group), conf))
+    cpu = cpu_now(w)
     start = time.monotonic()
     for site, secret, conf in loads:
         with Charon(site.vici) as charon:
@@ -159,7 +181,7 @@ def ceiling(w: World, n: int) -> float:
             charon.load_conn(conf)
     w.wait_installed(n, timeout=120)
     took = time.monotonic() - start
-    log(f"ceiling, charon alone: {n} children INSTALLED in {took:.2f}s")
+    log(f"ceiling, charon alone: {n} children INSTALLED in {took:.2f}s, CPU {cpu_since(w, cpu)}")
     return round(took, 2)
 
 
