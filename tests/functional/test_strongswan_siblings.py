@@ -2,15 +2,17 @@
 comparison with every connection of the router gives (docs/decisions.md,
 "What the strongswan driver refuses", "IKE groups").
 
-The checks ask the database only for what can matter (bare peer CIDRs, the
-group members that may disagree). Here a router holds connections written
-straight to the tables, past the rules, so that groups may already disagree
-and identities differ by a trailing space or an empty local id; for many
-candidate connections (new ones, and updates of stored ones) the driver's
-check must raise the same error with the same message as the reference
-below, which loads every connection of the router and compares them one by
-one, or pass where it passes. With psks in clear and sealed; on SQLite, or
-on ``VPNAAS_TEST_DATABASE_URL``'s server.
+The checks compare with a copy of the router's connections each process
+keeps and brings up to date from the rows written since. Here a router
+holds connections written straight to the tables, past the rules, so that
+groups may already disagree and identities differ by a trailing space or an
+empty local id; for many candidate connections (new ones, and updates of
+stored ones) the driver's check must raise the same error with the same
+message as the reference below, which loads every connection of the router
+and compares them one by one, or pass where it passes, also while another
+process (a second application on the same database) inserts, changes and
+deletes connections between the checks. With psks in clear and sealed; on
+SQLite, or on ``VPNAAS_TEST_DATABASE_URL``'s server.
 """
 
 from __future__ import annotations
@@ -35,7 +37,6 @@ from vpnaas.context import RequestContext
 from vpnaas.db.secrets import generate_key
 from vpnaas.db.tables import schema
 from vpnaas.drivers.strongswan.rules import GROUP_SETTINGS, DriverConnectionRules
-from vpnaas.drivers.strongswan.siblings import group_candidates
 from vpnaas.drivers.strongswan.state import load_rows, peer_cidrs
 from vpnaas.hooks import RuleEnv
 from vpnaas.settings import Settings, TopologySeed
@@ -107,8 +108,9 @@ class Router:
     """A router with two services (legacy, endpoint groups) and a second
     router whose connections never count."""
 
-    def __init__(self, app: Application) -> None:
+    def __init__(self, app: Application, settings: Settings) -> None:
         self.app = app
+        self.settings = settings
         self.client = testing.TestClient(app.wsgi)
         self.rng = random.Random(1307)
         public = seed_external_network(app.controller, TopologySeed())
@@ -222,10 +224,11 @@ def router(
     sqlite = f"sqlite:///{tmp / 'vpnaas.sqlite'}"
     with databases.fresh_database(server_url) if server_url else nullcontext(sqlite) as url:
         keys = (generate_key(),) if request.param == "sealed" else ()
-        app = create_app(Settings(database_url=url, driver="strongswan", secret_keys=keys))
+        settings = Settings(database_url=url, driver="strongswan", secret_keys=keys)
+        app = create_app(settings)
         schema().metadata.create_all(app.db.engine)
         try:
-            world = Router(app)
+            world = Router(app, settings)
             world.store(STORED)
             yield world
         finally:
@@ -245,27 +248,68 @@ def test_the_checks_answer_as_a_comparison_with_every_connection(router: Router)
     assert {"passes", "OverlappingPeerCidrs", "IKEGroupConflict"} <= set(outcomes)
 
 
-def test_the_group_query_returns_only_members_that_disagree(router: Router) -> None:
-    """What keeps a create cheap: a group that agrees with the new
-    connection costs no row, whatever its size; one that does not comes
-    back whole, by service id and connection id."""
-    first = router.random_connection()
-    members = [
-        {**first, "id": str(uuid.uuid4()), "peer_address": "198.51.100.99", "vpnservice_id": s}
-        for s in (router.legacy, router.grouped) * 3
-    ]
+def test_a_kept_copy_answers_as_a_fresh_read_while_another_process_writes(
+    router: Router,
+) -> None:
+    """The copy a process keeps of the router is read once, then only the
+    rows written since: another process's inserts, changes (also of the
+    group settings and peer CIDRs) and deletes show in the next check."""
+    rules = DriverConnectionRules(allow_aggressive=False)
+    other = create_app(router.settings)  # a second worker on the same database
     res = router.app.controller.catalog[CONNECTION]
+    rng = random.Random(2203)
+    writes: list[str] = []
+    try:
+        for _ in range(CANDIDATES // 2):
+            conn = router.candidate()
+            with router.app.controller.writing(ADMIN) as env:
+                assert _outcome(rules.check, env, conn) == _outcome(_reference, env, conn), conn
+            kind = rng.choice(("insert", "update", "update", "delete"))
+            new = router.random_connection(overlapping=rng.random() < 0.5)  # its group: a write
+            changed = router.candidate()
+            keep = {"id", "vpnservice_id", "local_ep_group_id", "peer_ep_group_id"}
+            changes = {k: v for k, v in changed.items() if k in res.by_name and k not in keep}
+            with other.controller.writing(ADMIN) as env:
+                if kind == "insert":
+                    env.repo.insert(res, new)
+                    router.stored.append(new["id"])
+                elif kind == "update" and changed["id"] in router.stored:
+                    env.repo.update(res, changed["id"], changes)
+                elif kind == "delete" and len(router.stored) > STORED // 2:
+                    gone = router.stored.pop(rng.randrange(len(router.stored)))
+                    assert env.repo.delete(res, gone)
+            writes.append(kind)
+    finally:
+        other.db.dispose()
+    assert {"insert", "update", "delete"} <= set(writes)
+
+
+class _Abandon(Exception):
+    """Leaves a write transaction, rolling it back."""
+
+
+def test_a_copy_never_keeps_rows_not_numbered_yet(router: Router) -> None:
+    """Rows a transaction wrote and has not numbered (its own, before it
+    commits) count in its own checks, never in the copy later ones use."""
+    rules = DriverConnectionRules(allow_aggressive=False)
+    res = router.app.controller.catalog[CONNECTION]
+    fresh = {**router.random_connection(), "vpnservice_id": router.legacy}
+    fresh["peer_cidrs"] = ["10.99.0.0/24"]
+    overlapping = {**router.random_connection(), "vpnservice_id": router.legacy}
+    overlapping["peer_cidrs"] = ["10.99.0.128/25"]
+
+    def insert_then_abandon() -> None:
+        with router.app.controller.writing(ADMIN) as env:
+            _outcome(rules.check, env, {**overlapping, "peer_cidrs": ["10.98.0.0/24"]})  # warm
+            env.repo.insert(res, fresh)
+            with pytest.raises(errors.OverlappingPeerCidrs, match=fresh["id"]):
+                rules.check(env, overlapping)
+            raise _Abandon
+
+    with pytest.raises(_Abandon):
+        insert_then_abandon()
     with router.app.controller.writing(ADMIN) as env:
-        for conn in members:
-            env.repo.insert(res, conn)
-    joining = {**members[0], "id": str(uuid.uuid4())}
-    in_order = [c["id"] for c in sorted(members, key=lambda c: (c["vpnservice_id"], c["id"]))]
-    changes = {"psk": "secret!", "initiator": "x", "admin_state_up": not first["admin_state_up"]}
-    with router.app.controller.reading(ADMIN) as env:
-
-        def candidates(conn: dict[str, Any]) -> list[str]:
-            return group_candidates(env, router.routers[0], conn, router.address, GROUP_SETTINGS)
-
-        assert candidates(joining) == []
-        for setting, value in changes.items():
-            assert candidates({**joining, setting: value}) == in_order, setting
+        assert env.find(CONNECTION, fresh["id"]) is None
+        outcome = _outcome(rules.check, env, overlapping)
+        assert outcome == _outcome(_reference, env, overlapping)
+        assert outcome is None or outcome[0] != "OverlappingPeerCidrs"

@@ -11,16 +11,11 @@ as the result is still something the driver can build.
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 from typing import Any
 
 from vpnaas import errors
-from vpnaas.drivers.strongswan.siblings import (
-    group_candidates,
-    peer_cidr_rows,
-    peer_cidrs_near,
-)
+from vpnaas.drivers.strongswan.siblings import Router, Siblings, Span, combo, differs, span
 from vpnaas.drivers.strongswan.state import connection_rows, local_cidrs, peer_cidrs
 from vpnaas.hooks import ResourceRules, RuleEnv
 from vpnaas.hooks.queries import ip_version
@@ -132,6 +127,7 @@ class DriverServiceRules(VPNServiceRules):
 class DriverConnectionRules(ConnectionRules):
     def __init__(self, allow_aggressive: bool) -> None:
         self.allow_aggressive = allow_aggressive
+        self.siblings = Siblings(GROUP_SETTINGS)
 
     def on_create(self, env: RuleEnv, obj: dict[str, Any]) -> None:
         super().on_create(env, obj)
@@ -157,8 +153,9 @@ class DriverConnectionRules(ConnectionRules):
         address = rows.addresses[router_id]
         peers = peer_cidrs(rows, conn)
         _refuse_ipv6(conn["peer_address"], peers, local_cidrs(rows, service, conn))
-        _refuse_overlaps(env, router_id, conn["id"], peers)
-        _refuse_group_conflicts(env, router_id, conn, address)
+        others = self.siblings.of(env, router_id).without(conn["id"])
+        _refuse_overlaps(others, router_id, peers)
+        _refuse_group_conflicts(others, router_id, conn, address, self.siblings.wanted(env, conn))
 
 
 def _refuse_ipv6(peer_address: str, peers: list[str], locals_: list[str]) -> None:
@@ -170,63 +167,61 @@ def _refuse_ipv6(peer_address: str, peers: list[str], locals_: list[str]) -> Non
                 raise _unsupported(attribute, cidr, NO_IPV6)
 
 
-@functools.lru_cache(maxsize=65536)
-def _span(cidr: str) -> tuple[int, int, int]:
-    """``(version, first, last)`` address of ``cidr`` as integers: creates
-    compare their peer CIDRs with those of the router's other connections,
-    the same strings again and again."""
-    net = ipaddress.ip_network(cidr, strict=False)
-    return net.version, int(net.network_address), int(net.broadcast_address)
-
-
-def _overlap(mine: list[tuple[str, tuple[int, int, int]]], cidr: str) -> str | None:
-    """The first of ``mine`` that ``cidr`` overlaps."""
-    version, first, last = _span(cidr)
+def _overlap(mine: list[tuple[str, Span]], other: Span) -> str | None:
+    """The first of ``mine`` that ``other`` overlaps."""
+    version, first, last = other
     for net, (v, lo, hi) in mine:
         if v == version and lo <= last and first <= hi:
             return net
     return None
 
 
-def _refuse_overlaps(env: RuleEnv, router_id: str, conn_id: str, peers: list[str]) -> None:
+def _refuse_overlaps(others: Router, router_id: str, peers: list[str]) -> None:
     """No peer CIDR of the router's other connections overlaps ``peers``;
-    the error names the first connection (by service and id) that does."""
-    mine = [(cidr, _span(cidr)) for cidr in peers]
-    near = (c for cidr in peers for c in peer_cidrs_near(env, router_id, conn_id, cidr))
-    if not any(_overlap(mine, c) for c in near):
+    the error names the first connection (by service and id) that does,
+    and its first CIDR that does."""
+    mine = [(cidr, span(cidr)) for cidr in peers]
+    if not any(others.overlaps(one) for _, one in mine):
         return
-    for other, cidr in peer_cidr_rows(env, router_id, conn_id):
-        net = _overlap(mine, cidr)
+    hits = [s for s in others.members.values() if any(_overlap(mine, o) for o in s.spans)]
+    if not hits:
+        return
+    first = min(hits, key=lambda s: s.order)
+    for cidr, other in zip(first.cidrs, first.spans, strict=True):
+        net = _overlap(mine, other)
         if net is not None:
             raise errors.OverlappingPeerCidrs(
                 cidr=str(ipaddress.ip_network(net, strict=False)),
                 other=cidr,
-                connection=other,
+                connection=first.id,
                 router_id=router_id,
             )
 
 
-def _group_key(conn: dict[str, Any], address: str | None) -> tuple[str, str | None, str]:
-    return (conn["peer_address"], conn["local_id"] or address, conn["peer_id"])
-
-
 def _refuse_group_conflicts(
-    env: RuleEnv, router_id: str, conn: dict[str, Any], address: str | None
+    others: Router,
+    router_id: str,
+    conn: dict[str, Any],
+    address: str | None,
+    wanted: tuple[Any, ...],
 ) -> None:
-    """The router's other connections of ``conn``'s IKE group agree with it;
-    the error names the first (by service and id) that does not, and the
-    first setting it differs in."""
-    key = _group_key(conn, address)
-    res = env.res("ipsec_site_connection")
-    for other_id in group_candidates(env, router_id, conn, address, GROUP_SETTINGS):
-        other = env.repo.get(res, other_id)
-        if other is None or _group_key(other, address) != key:
-            continue
-        for setting in GROUP_SETTINGS:
-            if other[setting] != conn[setting]:
-                raise errors.IKEGroupConflict(
-                    connection=other["id"], router_id=router_id, attribute=setting
-                )
+    """The router's other connections of ``conn``'s IKE group (same peer
+    address, peer id and local id, an empty local id meaning the router's
+    ``address``) agree with it; the error names the first (by service and
+    id) that does not, and the first setting it differs in. Only the
+    distinct combinations are compared (one, in a group that agrees)."""
+    key = (conn["peer_address"], conn["peer_id"], conn["local_id"] or address)
+    apart = {
+        c
+        for c in others.combos
+        if (c[0], c[1], c[2] or address) == key and any(map(differs, c[3], wanted))
+    }
+    if not apart:
+        return
+    first = min((s for s in others.members.values() if combo(s) in apart), key=lambda s: s.order)
+    pairs = zip(GROUP_SETTINGS, first.settings, wanted, strict=True)
+    setting = next(name for name, stored, mine in pairs if differs(stored, mine))
+    raise errors.IKEGroupConflict(connection=first.id, router_id=router_id, attribute=setting)
 
 
 def strongswan_rules(*, allow_aggressive: bool) -> dict[str, ResourceRules]:
