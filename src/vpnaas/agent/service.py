@@ -57,11 +57,13 @@ POLL_WAIT = 30
 BINARY = "vpnaas-agent"
 #: a new desired state is applied once none newer came for this long ...
 SETTLE = 0.15
-#: ... or this long after the first one not applied yet; both this much
-#: later on a gateway that starts a group at load: the peer gets the same
-#: state at the same moment, and the children charon starts as it loads
-#: them are refused if the peer has not loaded them yet
-HOLD_MAX = 1.0
+#: ... or this long after the first one not applied yet (during a stream
+#: of creates: a reload costs the agent and charon little, and the tunnels
+#: created so far come up meanwhile); both this much later on a gateway
+#: that starts a group at load: the peer gets the same state at the same
+#: moment, and the children charon starts as it loads them are refused if
+#: the peer has not loaded them yet
+HOLD_MAX = 0.4
 START_LAG = 0.15
 #: a round is followed by this many times its own length without one
 #: (so rounds take at most a fifth of a core), up to :data:`TICK`
@@ -190,6 +192,13 @@ class Agent:
         last, first, lag = self._offered
         return max(0.0, min(last + SETTLE, first + HOLD_MAX) + lag - now)
 
+    def _next_wait(self, now: float) -> float:
+        """How long the loop may sleep: until the pending desired state is
+        due (not at all when it is), else a :data:`TICK`. Under the lock."""
+        if self._pending is None:
+            return TICK
+        return self._settled(now)
+
     # --- threads -------------------------------------------------------------------
 
     def run(self) -> None:
@@ -217,7 +226,7 @@ class Agent:
                 if due or time.monotonic() >= rest_until:
                     break
             with self._lock:
-                wait = self._settled(time.monotonic()) or TICK
+                wait = self._next_wait(time.monotonic())
             self._wake.wait(min(wait, self.initiator.due_in(time.monotonic(), TICK)))
             self._wake.clear()
         self.events.stop()

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from tests.support import desired_state as ds
-from vpnaas.agent.service import HOLD_MAX, SETTLE, START_LAG, Agent
+from vpnaas.agent.service import HOLD_MAX, SETTLE, START_LAG, TICK, Agent
 from vpnaas.ipsec.desired import DesiredState, parse_state
 
 A, B = "192.0.2.1", "192.0.2.2"
@@ -42,3 +42,16 @@ def test_a_stream_of_states_is_applied_within_hold_max(offline_agent: Agent) -> 
     first = time.monotonic()
     agent._offered = (first + HOLD_MAX, first, 0.0)  # states kept coming since
     assert agent._settled(first + HOLD_MAX + 0.01) == 0.0
+
+
+def test_the_loop_sleeps_until_a_pending_state_is_due_and_no_longer(
+    offline_agent: Agent,
+) -> None:
+    agent = offline_agent
+    now = time.monotonic()
+    assert agent._next_wait(now) == TICK  # nothing pending: a tick
+    agent.reconciler.desired = _state(B, A, 0)
+    agent.offer(_state(B, A, 1))
+    now = time.monotonic()
+    assert agent._next_wait(now) == pytest.approx(SETTLE, abs=0.02)
+    assert agent._next_wait(now + SETTLE + 0.01) == 0.0  # due: apply it at once, not a tick later
