@@ -167,12 +167,18 @@ def ended_entries(
     """``entries`` with the ACTIVE connections of the ``ended`` groups
     (``members``: each group's connections, with their reason when their
     group has no SA) DOWN, as if no SA of theirs were left; None when no
-    entry changes."""
+    entry changes. One already DOWN for the bare reason gets the reason
+    charon logged, if it logged one: a status round that read its SAs
+    before the event, and charon's log line only after, knows no better."""
     out = dict(entries)
     for name, end in ended.items():
         for conn_id, bare in members.get(name, ()):
             entry = out.get(conn_id)
-            if entry is None or entry["status"] != ACTIVE:
+            if entry is None:
+                continue
+            if entry["status"] == DOWN and end.reason and entry["reason"] == bare:
+                out[conn_id] = {**entry, "reason": end.reason}
+            if entry["status"] != ACTIVE:
                 continue
             telemetry = {k: v for k, v in entry["telemetry"].items() if k != "ike_sa"}
             reason = end.reason or bare

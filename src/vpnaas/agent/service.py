@@ -285,13 +285,11 @@ class Agent:
             if pending is not None:
                 self._pending = None
             outcomes, self._outcomes = self._outcomes, []
-            logged, self._logged = self._logged, []
             resync, self._resync = self._resync, False
         rec = self.reconciler
         for outcome in outcomes:
             rec.record(outcome)
-        for group, reason in logged:
-            rec.logged(group, reason)
+        self._apply_logged()
         desired = pending or rec.desired
         now = time.monotonic()
         restarts = rec.restarts
@@ -305,6 +303,7 @@ class Agent:
             self.ledger.reset()
             rec.apply(desired)
             sas = self._list_sas()
+        self._apply_logged()  # a down event the read saw follows its reason's log line
         statuses = rec.statuses(sas) if desired is not None else {}
         if self._went_down(statuses):  # before the routes, which may take a while
             self._publish(statuses)
@@ -312,6 +311,13 @@ class Agent:
             rec.sync_tunnel_routes(sas)
             self.initiator.check(desired.groups(), sas, rec.charon)
         self._publish(statuses)
+
+    def _apply_logged(self) -> None:
+        """Hand the reconciler the reasons charon logged since the last call."""
+        with self._lock:
+            logged, self._logged = self._logged, []
+        for group, reason in logged:
+            self.reconciler.logged(group, reason)
 
     def _list_sas(self) -> list[dict[str, Any]] | None:
         """``list-sas``, without the IKE SAs charon's events ended."""

@@ -176,6 +176,23 @@ def test_ended_entries_turn_the_active_connections_of_ended_groups_down() -> Non
     assert ended_entries(out, members, {GROUP: Ended(1.0, None)}) is None
 
 
+def test_ended_entries_give_a_round_that_raced_the_event_the_logged_reason() -> None:
+    """A status round read the SAs before the peer's death, charon's "giving
+    up" line came after: the round saw the group DOWN for no known reason."""
+    entries = {
+        "c1": _entry("c1", "DOWN", "connecting"),
+        "c2": _entry("c2", "DOWN", "admin down"),
+        "c3": _entry("c3", "DOWN", "no proposal chosen"),
+    }
+    members = {GROUP: [("c1", "connecting"), ("c2", "connecting"), ("c3", "connecting")]}
+    out = ended_entries(entries, members, {GROUP: Ended(1.0, PEER_NOT_RESPONDING)})
+    assert out is not None
+    assert out["c1"] == {**entries["c1"], "reason": PEER_NOT_RESPONDING}
+    assert out["c2"] == entries["c2"]  # a known reason stays
+    assert out["c3"] == entries["c3"]
+    assert ended_entries(entries, members, {GROUP: Ended(1.0, None)}) is None
+
+
 def test_the_agent_reports_a_group_down_from_the_event_itself(offline_agent: Agent) -> None:
     """No status round runs here: the event thread turns the entries."""
     agent = offline_agent
