@@ -117,22 +117,29 @@ def test_request_counts_add_up_across_workers(served: Served) -> None:
             return api.request("GET", "v2.0/vpn/ikepolicies", headers=HEADERS).status
         return api.request("GET", f"v2.0/vpn/ikepolicies/{ids[i % 2]}", headers=HEADERS).status
 
-    with ThreadPoolExecutor(8) as pool:  # both workers take requests
-        statuses = list(pool.map(one, range(LISTS + SHOWS)))
-    assert statuses == [200] * LISTS + [404] * SHOWS
+    def busy_workers() -> int:
+        files = _multiprocess_directory(api).glob("counter_*.db")
+        return len([f for f in files if _api_requests(f) > 0])
+
+    rounds = 0
+    # which worker accepts a connection is the kernel's choice: rounds until
+    # both have taken requests (the first almost always does it)
+    while rounds < 10 and (rounds == 0 or busy_workers() < 2):
+        with ThreadPoolExecutor(8) as pool:
+            statuses = list(pool.map(one, range(LISTS + SHOWS)))
+        assert statuses == [200] * LISTS + [404] * SHOWS
+        rounds += 1
+    assert busy_workers() == 2
     samples = served.scrape()
     listed = {"method": "GET", "route": "/v2.0/vpn/ikepolicies", "status": "200"}
     shown = {"method": "GET", "route": "/v2.0/vpn/ikepolicies/{obj_id}", "status": "404"}
-    assert _value(samples, "vpnaas_api_requests_total", **listed) == LISTS
-    assert _value(samples, "vpnaas_api_requests_total", **shown) == SHOWS
-    assert _value(samples, "vpnaas_api_request_duration_seconds_count", **listed) == LISTS
-    assert (
-        _value(samples, "vpnaas_api_request_duration_seconds_bucket", le="+Inf", **shown) == SHOWS
-    )
+    assert _value(samples, "vpnaas_api_requests_total", **listed) == LISTS * rounds
+    assert _value(samples, "vpnaas_api_requests_total", **shown) == SHOWS * rounds
+    assert _value(samples, "vpnaas_api_request_duration_seconds_count", **listed) == LISTS * rounds
+    shown_count = _value(samples, "vpnaas_api_request_duration_seconds_bucket", le="+Inf", **shown)
+    assert shown_count == SHOWS * rounds
     assert _value(samples, "vpnaas_api_request_duration_seconds_sum", **listed) > 0
     assert not any(i in str(key) for key in samples for i in ids)  # never the raw path
-    files = _multiprocess_directory(api).glob("counter_*.db")
-    assert len([f for f in files if _api_requests(f) > 0]) == 2  # from both workers
 
 
 def _api_requests(counter_file: Path) -> float:
