@@ -32,6 +32,20 @@ def _start() -> subprocess.Popen[str]:
     )
 
 
+def _processes_naming(text: str) -> list[int]:
+    """The pids of the processes whose command line holds ``text``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if text.encode() in cmdline:
+                found.append(int(entry.name))
+    return found
+
+
 def _assert_nothing_left(out: str, demo_pid: int) -> None:
     match = TORN_DOWN.search(out)
     assert match, out
@@ -47,6 +61,8 @@ def _assert_nothing_left(out: str, demo_pid: int) -> None:
     assert match[3] not in namespaces
     assert match[4] == f"/var/lib/vpnaas-demo-{demo_pid}"
     assert not Path(match[4]).exists()
+    # nor one the teardown never heard of: each names the state directory
+    assert not _processes_naming(match[4] + "/"), out
     assert "STILL RUNNING" not in out
 
 

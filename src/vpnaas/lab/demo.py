@@ -222,7 +222,8 @@ def _start_agents(
         # its stop is in the teardown before it starts: a Ctrl-C while the
         # agents start left one running, unknown to the teardown
         stack.callback(agent.stop)
-        agent.start()
+        with _SIGNALS.held_back():
+            agent.start()
         assert agent.proc is not None
         demo.pids[f"agent {side}"] = agent.proc.pid
         say(f"      pid {agent.proc.pid}, log {agent.log_path}")
@@ -251,7 +252,8 @@ def _steps(demo: Demo, gw: Gateways, stack: contextlib.ExitStack, timeout: float
         demo.pids[f"charon {side}"] = site.pid
         say(f"  {site.netns}: WAN {site.wan}, LAN {site.lan_cidr}, charon pid {site.pid}")
     say("\n== vpnaas serve --driver strongswan")
-    server = stack.enter_context(lab_server.lab_server(demo.state / "server"))
+    with _SIGNALS.held_back():  # until it answers: its stop is then in the stack
+        server = stack.enter_context(lab_server.lab_server(demo.state / "server"))
     demo.pids["server"] = server.pid
     say(f"  API {server.url}, agent API {server.agent_url}, pid {server.pid}")
     api = Api(server.url)
@@ -275,10 +277,36 @@ def _ignore_signals() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    """SIGTERM as Ctrl-C; later signals are ignored while tearing down."""
-    _ignore_signals()
-    raise KeyboardInterrupt
+class _Signals:
+    """SIGTERM as Ctrl-C; later signals are ignored while tearing down. One
+    that comes while a process is being started waits until its pid is
+    known to the teardown (between the fork and the assignment of the
+    ``Popen``, a Ctrl-C left an agent running)."""
+
+    def __init__(self) -> None:
+        self.holding = False
+        self.held = False
+
+    def interrupt(self, signum: int, frame: FrameType | None) -> None:
+        if self.holding:
+            self.held = True
+            return
+        _ignore_signals()
+        raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def held_back(self) -> Iterator[None]:
+        self.holding = True
+        try:
+            yield
+        finally:
+            self.holding = False
+            if self.held:
+                _ignore_signals()
+                raise KeyboardInterrupt
+
+
+_SIGNALS = _Signals()
 
 
 @contextlib.contextmanager
@@ -304,8 +332,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     pid = os.getpid()
     demo = Demo(Path(f"/var/lib/vpnaas-demo-{pid}"), (f"vpd{pid}a", f"vpd{pid}b"))
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _SIGNALS.interrupt)
+    signal.signal(signal.SIGINT, _SIGNALS.interrupt)
     started = time.monotonic()
     try:
         with _report(demo):
