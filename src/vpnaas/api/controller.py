@@ -186,15 +186,18 @@ class Controller:
         self.authz.check_scope(ctx, f"get_{res.member}")
         key = (res.member, ctx.identity, params.pairs, base_url)
 
+        if not self.caching:
+            return self._list(ctx, res, self._parse_list(res, params), params, base_url)[1]
+        found = self.counters.read()
+
         def build(previous: object) -> tuple[Any, bytes, object]:
             q = self._parse_list(res, params)
             if self.lists.by_rows(res, q):
-                return self.lists.build(ctx, res, q, previous)
+                return self.lists.build(ctx, res, q, previous, found)
             return (*self._list(ctx, res, q, params, base_url), None)
 
-        if self.caching:
-            return self.cache.refresh(key, self._version(res), build)
-        return self._list(ctx, res, self._parse_list(res, params), params, base_url)[1]
+        version = (self.counters.of(self._reads(res), found), self.authz.generation())
+        return self.cache.refresh(key, version, build)
 
     def _parse_list(self, res: Resource, params: query.Params) -> ListQuery:
         return query.parse_list(

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from sqlalchemy.engine import Connection
 
 from vpnaas.api import render
 from vpnaas.context import RequestContext
@@ -88,33 +89,41 @@ class Lists:
         )
 
     def build(
-        self, ctx: RequestContext, res: Resource, q: ListQuery, previous: object
+        self,
+        ctx: RequestContext,
+        res: Resource,
+        q: ListQuery,
+        previous: object,
+        found: Mapping[str, int],
     ) -> tuple[Hashable, bytes, ListState]:
         """The list's version (as ``Controller._version``), body and state:
-        ``previous`` brought up to date when it can be, else read in full."""
+        ``previous`` brought up to date when it can be, else read in full,
+        from the write counters ``found`` (read by this request before any
+        row: every write they count is visible to the row reads)."""
         c = self.controller
-        reads = c.read_sets[res.member]
         deletes = deletes_of(res.member)
+        read = c.counters.of((*c.read_sets[res.member], deletes), found)
+        counters = dict(read)
+        generation = c.authz.generation()
         layout = render.list_layout(res)
         scope = c.scope(ctx, res)
-        with c.db.read() as conn:
+
+        def reads(conn: Connection) -> ListState:
             repo = c.repo(conn)
-            read = repo.revisions((*reads, deletes))
-            counters = dict(read)
-            generation = c.authz.generation()
-            state: ListState | None = None
             if isinstance(previous, ListState) and _follows(
                 previous, counters, generation, res.member
             ):
                 state = self._refresh(ctx, repo, res, scope, layout, previous)
-                if repo.revisions((deletes,))[0][1] != counters[deletes]:
-                    state = None  # a delete committed meanwhile: read it all
-            if state is None:
-                objs = repo.page(res, q, scope, layout)
-                fragments = self._encoded(ctx, res, objs)
-                state = ListState(counters, generation, tuple(fragments), fragments)
-            else:
-                state = ListState(counters, generation, state.order, state.fragments)
+                # a delete committed meanwhile: read it all
+                if repo.revisions((deletes,))[0][1] == counters[deletes]:
+                    return ListState(counters, generation, state.order, state.fragments)
+            fragments = self._encoded(ctx, res, repo.page(res, q, scope, layout))
+            return ListState(counters, generation, tuple(fragments), fragments)
+
+        # statements of their own, no snapshot: the refresh reads the deletes
+        # counter after its rows (docs/decisions.md, "Kept lists read without
+        # a transaction")
+        state = c.db.statements(reads)
         version = (tuple(pair for pair in read if pair[0] != deletes), generation)
         return version, _body(res, state), state
 

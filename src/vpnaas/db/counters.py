@@ -113,8 +113,11 @@ class Counters:
         rows = self.db.peek(self.sql, (), self._slot)
         return {str(member): int(number) for member, number in rows}
 
-    def of(self, members: Iterable[str]) -> tuple[tuple[str, int], ...]:
+    def of(
+        self, members: Iterable[str], found: Mapping[str, int] | None = None
+    ) -> tuple[tuple[str, int], ...]:
         """The counters of ``members`` in the shape of
-        :meth:`vpnaas.db.repo.Repo.revisions` (sorted, absent ones 0)."""
-        found = self.read()
+        :meth:`vpnaas.db.repo.Repo.revisions` (sorted, absent ones 0), from
+        ``found`` (a :attr:`read` this request made) or a new read."""
+        found = self.read() if found is None else found
         return tuple([(member, found.get(member, 0)) for member in sorted(set(members))])

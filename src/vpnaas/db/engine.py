@@ -207,6 +207,32 @@ class Database:
         with self._transaction("IMMEDIATE") as conn:
             yield conn
 
+    def statements(self, reads: Callable[[Connection], T]) -> T:
+        """``reads`` on a connection whose statements need not share a
+        snapshot (each sees what committed before it began): on SQLite a
+        read transaction, which costs nothing in process; on a database
+        server a connection of the autocommit pool, so no ping, ``BEGIN``
+        or ``COMMIT`` round trip goes with them (docs/decisions.md, "Kept
+        lists read without a transaction"). A pooled connection the server
+        dropped fails its first statement: ``reads`` runs once more on a
+        new one."""
+        if self.is_sqlite:
+            with self.read() as conn:
+                return reads(conn)
+        try:
+            try:
+                with self.peeks.connect() as conn:
+                    return reads(conn)
+            except sa.exc.DBAPIError as exc:
+                if not exc.connection_invalidated:
+                    raise
+            with self.peeks.connect() as conn:
+                return reads(conn)
+        except sa.exc.DBAPIError as exc:
+            raise _translate(exc) from exc
+        except sa.exc.TimeoutError as exc:
+            raise errors.ServiceUnavailable(reason="no database connection is free") from exc
+
     @contextmanager
     def _transaction(self, sqlite_mode: str) -> Iterator[Connection]:
         try:
