@@ -327,7 +327,9 @@ class Controller:
             self.authorize_change(ctx, res, names, current, prepared.values)
             self.rules_for(res).on_update(env, current, prepared.values)
             env.repo.update(res, obj_id, prepared.values)
-            stored = env.repo.get(res, obj_id)
+            stored = (
+                env.repo.get(res, obj_id) if self._computed(res) else {**current, **prepared.values}
+            )
         assert stored is not None
         self.driver.updated(res, stored, current)
         return {res.member: render.item(res, stored, echo=prepared.echo)}

@@ -86,7 +86,8 @@ class NullDriver:
             self.status.set(res.member, obj["id"], DOWN, only_pending=True)
 
     def updated(self, res: Resource, obj: dict[str, Any], before: dict[str, Any]) -> None:
-        if self.settle and res.member in STATUS_RESOURCES:
+        # an update leaves a settled status as it was: nothing to write
+        if self.settle and res.member in STATUS_RESOURCES and obj["status"] in PENDING_STATUSES:
             self.status.set(res.member, obj["id"], DOWN, only_pending=True)
 
     def deleted(self, res: Resource, obj: dict[str, Any]) -> None:
