@@ -22,6 +22,7 @@ from falcon import testing
 from vpnaas.app import AgentApplication, create_agent_app, create_app
 from vpnaas.db.secrets import generate_key
 from vpnaas.db.tables import schema
+from vpnaas.drivers.strongswan.kept import KeptRows
 from vpnaas.settings import AgentAPIOptions, Settings, TopologySeed
 from vpnaas.spec.agents import agent_id
 from vpnaas.topology.seed import seed_external_network
@@ -459,3 +460,50 @@ def test_a_sealed_psk_is_stored_sealed_and_handed_to_agents_open(world: World) -
         stored = conn.execute(sa.select(table).where(table.c.id == world.connection)).one()
     assert "s3cret-of-a" not in [str(value) for value in stored]
     assert world.connection_doc()["psk"] == "s3cret-of-a"
+
+
+def test_states_built_from_kept_documents_equal_fresh_ones(world: World) -> None:
+    """The agent API builds a state from the documents and rows it kept at
+    the same stamps (docs/decisions.md, "Desired states built from what
+    changed"): after each kind of write, what it answers is what a build
+    with nothing kept gives."""
+    key = (world.router,)
+    api = world.agent_app.api
+
+    def state() -> dict[str, Any]:
+        kept = api.states([key])[key]
+        saved, api.kept = api.kept, KeptRows()
+        try:
+            assert api.states([key])[key] == kept
+        finally:
+            api.kept = saved
+        conns = kept["routers"][0]["services"][0]["connections"]
+        return {conn["id"]: conn for conn in conns}
+
+    def up(*ids: str) -> dict[str, dict[str, Any]]:
+        """Report ``ids`` ACTIVE at their current revision; the state after."""
+        now = state()
+        world.report(*({"id": i, "revision": now[i]["revision"], "status": "ACTIVE"} for i in ids))
+        after = state()
+        assert [after[i]["revision"] for i in ids] == [now[i]["revision"] for i in ids]
+        return after
+
+    first = up(world.connection)[world.connection]
+    body = {k: first[k] for k in ("peer_address", "peer_id", "psk")}
+    body.update(vpnservice_id=world.service, ikepolicy_id=world.ikepolicy)
+    body.update(ipsecpolicy_id=first["ipsecpolicy"]["id"], peer_cidrs=["10.3.0.0/24"])
+    second = _post(world.api, "/vpn/ipsec-site-connections", "ipsec_site_connection", body)
+    assert up(second)[second]["peer_cidrs"] == ["10.3.0.0/24"]
+    path = f"/vpn/ipsec-site-connections/{world.connection}"
+    world.update(path, "ipsec_site_connection", {"mtu": 1400})
+    assert up(world.connection)[world.connection]["mtu"] == 1400
+    world.update(f"/vpn/ikepolicies/{world.ikepolicy}", "ikepolicy", {"lifetime": {"value": 900}})
+    current = up(world.connection, second)[second]
+    assert current["ikepolicy"]["lifetime"]["value"] == 900
+    world.update(f"/vpn/vpnservices/{world.service}", "vpnservice", {"admin_state_up": False})
+    assert state()[second]["revision"] != current["revision"]
+    result = world.api.simulate_delete(
+        f"/v2.0/vpn/ipsec-site-connections/{second}", headers=PROJECT
+    )
+    assert result.status_code == 204, result.text
+    assert list(state()) == [world.connection]

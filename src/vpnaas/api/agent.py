@@ -31,6 +31,7 @@ from vpnaas.db.revisions import revisions_of, revisions_query
 from vpnaas.db.secrets import Sealer
 from vpnaas.db.tables import Schema
 from vpnaas.drivers.strongswan import liveness, reports
+from vpnaas.drivers.strongswan.kept import KeptRows
 from vpnaas.drivers.strongswan.state import (
     STATUS_COUNTERS,
     WATCHED,
@@ -195,6 +196,8 @@ class AgentAPI:
         self.hooks = hooks
         self.down_time = down_time
         self.watcher = Watcher(db, schema)
+        #: the groups and policies of the states and reports built here
+        self.kept = KeptRows()
         self.shared = SharedStates(self.states, current=self.watcher.current)
         self.sweeper = liveness.Sweeper(self.sweep, down_time)
 
@@ -214,7 +217,7 @@ class AgentAPI:
 
     def states(self, keys: list[Key]) -> dict[Key, dict[str, Any]]:
         with self._env(write=False) as env:
-            return desired_states(env, keys)
+            return desired_states(env, keys, self.kept)
 
     def wait_state(
         self, routers: list[str], known: str | None, wait: float
@@ -242,7 +245,7 @@ class AgentAPI:
 
         def apply() -> dict[str, list[str]]:
             with self._env(write=True) as env:
-                return reports.apply_report(env, report)
+                return reports.apply_report(env, report, self.kept)
 
         return retrying(apply)
 

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from vpnaas import errors
 from vpnaas.db.statuses import load_columns, write_columns
 from vpnaas.drivers.strongswan import telemetry
+from vpnaas.drivers.strongswan.kept import KeptRows
 from vpnaas.drivers.strongswan.state import STATUS_COUNTERS, current_revisions
 from vpnaas.drivers.strongswan.tunnels import TunnelRows, iso_stamp
 from vpnaas.hooks import RuleEnv
@@ -128,14 +129,17 @@ def now_stamp(now: datetime.datetime | None = None) -> str:
     return (now or datetime.datetime.now(datetime.UTC)).strftime(TIMESTAMP_FORMAT)
 
 
-def apply_report(env: RuleEnv, report: Report) -> dict[str, list[str]]:
+def apply_report(
+    env: RuleEnv, report: Report, kept: KeptRows | None = None
+) -> dict[str, list[str]]:
     """Record the heartbeat and the fresh entries of ``report`` (inside the
     caller's write transaction); answer which entries were accepted, and
     which connections the agent should report again (docs/agent-protocol.md
     §reports: a report carries only what changed since the last one)."""
     was_alive = _heartbeat(env, report)
     services, statuses = _lock_routers(env, report.routers)
-    current = current_revisions(env, report.routers, {entry.id for entry in report.connections})
+    ids = {entry.id for entry in report.connections}
+    current = current_revisions(env, report.routers, ids, kept)
     fresh: dict[str, ConnectionReport] = {}
     stale = []
     for entry in report.connections:

@@ -9,13 +9,15 @@ rows of any number of routers are loaded in a fixed number of queries.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from collections.abc import Collection, Hashable, Iterable
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
 
+from vpnaas.drivers.strongswan.kept import MEMBERS, KeptRows
 from vpnaas.hooks import RuleEnv
 from vpnaas.hooks.queries import gateway_ips, ip_version
 from vpnaas.spec.core import DEVICE_OWNER_GATEWAY
@@ -85,14 +87,17 @@ def desired_state(env: RuleEnv, routers: Iterable[str]) -> dict[str, Any]:
 
 
 def desired_states(
-    env: RuleEnv, keys: Iterable[tuple[str, ...]]
+    env: RuleEnv, keys: Iterable[tuple[str, ...]], kept: KeptRows | None = None
 ) -> dict[tuple[str, ...], dict[str, Any]]:
     """The documents of several router lists, from one load of their rows
     (what waiting agents need after a write: a few queries, not a few per
-    router)."""
+    router; with ``kept``, only what changed since its builds)."""
     wanted = list(keys)
-    rows = load_rows(env, {router for key in wanted for router in key})
+    rows = load_rows(env, {router for key in wanted for router in key}, kept=kept)
     docs = {router: router_doc(rows, router) for key in wanted for router in key}
+    if kept is not None:
+        for router, doc in docs.items():
+            kept.keep(router, rows.keepable(router, doc), every=True)
     found = {}
     for key in wanted:
         routers = [docs[router] for router in key]
@@ -101,24 +106,23 @@ def desired_states(
 
 
 def current_revisions(
-    env: RuleEnv, routers: Iterable[str], ids: Collection[str]
+    env: RuleEnv, routers: Iterable[str], ids: Collection[str], kept: KeptRows | None = None
 ) -> dict[str, tuple[str, bool]]:
     """The current revision of each of ``ids`` that ``routers`` serve, and
     whether it and its service are admin-up: what a report is checked
     against, from the rows of those connections only (a report names what
     changed, a heartbeat nothing)."""
     routers = list(dict.fromkeys(routers))
-    rows = load_rows(env, routers, only=ids)
+    rows = load_rows(env, routers, only=ids, kept=kept)
     found = {}
     for router in routers:
-        address = rows.addresses.get(router)
-        for service in rows.services.get(router, []):
-            for conn in rows.connections.get(service["id"], []):
-                doc = connection_doc(rows, service, conn, address)
-                found[conn["id"]] = (
-                    doc["revision"],
-                    bool(conn["admin_state_up"] and service["admin_state_up"]),
-                )
+        doc = router_doc(rows, router)
+        if kept is not None:
+            kept.keep(router, rows.keepable(router, doc), every=False)
+        for service in doc["services"]:
+            for conn in service["connections"]:
+                up = bool(conn["admin_state_up"] and service["admin_state_up"])
+                found[conn["id"]] = (conn["revision"], up)
     return found
 
 
@@ -128,10 +132,27 @@ class Rows:
 
     addresses: dict[str, str | None]
     services: dict[str, list[dict[str, Any]]]
+    #: per service, in id order: a connection's row, or only its id when its
+    #: document is in ``docs``
     connections: dict[str, list[dict[str, Any]]]
     subnet_cidrs: dict[str, str]
     groups: dict[str, list[str]]
     policies: dict[str, dict[str, Any]]
+    #: connection documents kept from earlier builds, by id
+    docs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: each numbered connection's stamp (:mod:`vpnaas.drivers.strongswan.kept`)
+    stamps: dict[str, Hashable] = field(default_factory=dict)
+
+    def keepable(
+        self, router: str, doc: dict[str, Any]
+    ) -> dict[str, tuple[Hashable, dict[str, Any]]]:
+        """The connection documents of ``router``'s ``doc`` with a stamp."""
+        return {
+            conn["id"]: (self.stamps[conn["id"]], conn)
+            for service in doc["services"]
+            for conn in service["connections"]
+            if conn["id"] in self.stamps
+        }
 
 
 def load_rows(
@@ -139,25 +160,41 @@ def load_rows(
     routers: Iterable[str],
     extra: Iterable[dict[str, Any]] = (),
     only: Collection[str] | None = None,
+    kept: KeptRows | None = None,
 ) -> Rows:
     """The rows of ``routers``' services and connections (plus the groups
     and policies of the ``extra`` connections, not stored yet), by id; of
-    the connections ``only`` those, when given."""
+    the connections ``only`` those, when given; with ``kept``, the
+    documents and rows it holds at the current counters instead of theirs."""
+    # read before the rows: a write after it moves the counter
+    counters = dict(env.repo.revisions(MEMBERS)) if kept is not None else {}
+
+    def by_id(member: str, ids: set[str]) -> dict[str, dict[str, Any]]:
+        if kept is None:
+            return _by_id(env, member, ids)
+        return kept.by_id(member, ids, counters[member], partial(_by_id, env, member))
+
     routers = sorted(set(routers))
-    res = env.res
     services = env.repo.find(
-        res("vpnservice"), env.schema.table("vpnservice").c.router_id.in_(routers)
+        env.res("vpnservice"), env.schema.table("vpnservice").c.router_id.in_(routers)
     )
+    addresses = gateway_addresses(env, routers)
     table = env.schema.table("ipsec_site_connection")
     where = [table.c.vpnservice_id.in_([s["id"] for s in services])]
     if only is not None:
         where.append(table.c.id.in_(sorted(only)))
-    conns = (
-        [] if only is not None and not only else env.repo.find(res("ipsec_site_connection"), *where)
-    )
+    found = Rows(addresses, _grouped(services, "router_id"), {}, {}, {}, {})
+    if only is not None and not only:
+        conns: list[dict[str, Any]] = []
+    elif kept is None:
+        conns = env.repo.find(env.res("ipsec_site_connection"), *where)
+        found.connections = _grouped(conns, "vpnservice_id")
+    else:
+        stamp = tuple(counters[member] for member in MEMBERS)
+        conns = _changed_connections(env, kept, found, services, where, stamp)
     every = [*conns, *extra]
     group_ids = {c[k] for c in every for k in ("local_ep_group_id", "peer_ep_group_id") if c[k]}
-    groups = _by_id(env, "endpoint_group", group_ids)
+    groups = by_id("endpoint_group", group_ids)
     subnet_ids = {s["subnet_id"] for s in services if s["subnet_id"]}
     subnet_ids.update(
         e for g in groups.values() if g["type"] == ENDPOINT_SUBNET for e in g["endpoints"]
@@ -166,17 +203,54 @@ def load_rows(
     cidrs = env.repo.conn.execute(
         sa.select(subnets.c.id, subnets.c.cidr).where(subnets.c.id.in_(sorted(subnet_ids)))
     )
-    policies = {}
+    found.subnet_cidrs = {str(row[0]): str(row[1]) for row in cidrs}
+    found.groups = {gid: list(g["endpoints"]) for gid, g in groups.items()}
     for member in ("ikepolicy", "ipsecpolicy"):
-        policies.update(_by_id(env, member, {c[f"{member}_id"] for c in every}))
-    return Rows(
-        addresses=gateway_addresses(env, routers),
-        services=_grouped(services, "router_id"),
-        connections=_grouped(conns, "vpnservice_id"),
-        subnet_cidrs={str(row[0]): str(row[1]) for row in cidrs},
-        groups={gid: list(g["endpoints"]) for gid, g in groups.items()},
-        policies=policies,
-    )
+        found.policies.update(by_id(member, {c[f"{member}_id"] for c in every}))
+    return found
+
+
+def _changed_connections(
+    env: RuleEnv,
+    kept: KeptRows,
+    rows: Rows,
+    services: list[dict[str, Any]],
+    where: list[Any],
+    counters: tuple[int, ...],
+) -> list[dict[str, Any]]:
+    """Fill ``rows``' connections, docs and stamps from the connections'
+    numbers and ``kept``; the rows of those whose document must be built
+    again (read in full only for them)."""
+    table = env.schema.table("ipsec_site_connection")
+    number = env.schema.row_revision("ipsec_site_connection")
+    assert number is not None
+    ids = env.repo.conn.execute(
+        sa.select(table.c.id, table.c.vpnservice_id, number).where(*where).order_by(table.c.id)
+    ).all()
+    by_id = {service["id"]: service for service in services}
+    stale = []
+    for conn_id, service_id, revision in ids:
+        service = by_id[service_id]
+        router = service["router_id"]
+        address = rows.addresses.get(router)
+        stamp = (revision, service["admin_state_up"], service["subnet_id"], address, counters)
+        doc = kept.doc(router, conn_id, stamp) if revision is not None else None
+        if revision is not None:
+            rows.stamps[conn_id] = stamp
+        if doc is None:
+            stale.append(conn_id)
+        else:
+            rows.docs[conn_id] = doc
+    res = env.res("ipsec_site_connection")
+    if len(stale) == len(ids):  # nothing kept: by the services, not thousands of ids
+        conns = env.repo.find(res, *where) if ids else []
+    else:
+        conns = env.repo.find(res, table.c.id.in_(stale)) if stale else []
+    read = {conn["id"]: conn for conn in conns}
+    for conn_id, service_id, _ in ids:  # a row deleted since it was numbered: left out
+        if conn_id in rows.docs or conn_id in read:
+            rows.connections.setdefault(service_id, []).append(read.get(conn_id, {"id": conn_id}))
+    return conns
 
 
 def connection_rows(env: RuleEnv, service: dict[str, Any], conn: dict[str, Any]) -> Rows:
@@ -246,7 +320,7 @@ def router_doc(rows: Rows, router_id: str) -> dict[str, Any]:
                 "id": service["id"],
                 "admin_state_up": service["admin_state_up"],
                 "connections": [
-                    connection_doc(rows, service, conn, address)
+                    rows.docs.get(conn["id"]) or connection_doc(rows, service, conn, address)
                     for conn in rows.connections.get(service["id"], [])
                 ],
             }
