@@ -196,7 +196,8 @@ class AgentAPI:
         self.hooks = hooks
         self.down_time = down_time
         self.watcher = Watcher(db, schema)
-        #: the groups and policies of the states and reports built here
+        #: the rows and documents of the states and reports built here, kept
+        #: between builds (drivers/strongswan/kept.py)
         self.kept = KeptRows()
         self.shared = SharedStates(self.states, current=self.watcher.current)
         self.sweeper = liveness.Sweeper(self.sweep, down_time)
