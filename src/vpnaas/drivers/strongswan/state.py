@@ -3,7 +3,9 @@ returns it (docs/agent-protocol.md), with its revision digests.
 
 Everything is read through the repository inside one transaction, so the
 psk comes out as clients wrote it whatever the storage does with it; the
-rows of any number of routers are loaded in a fixed number of queries.
+rows of any number of routers are loaded in a fixed number of queries. With
+what earlier builds kept (:mod:`vpnaas.drivers.strongswan.kept`), only the
+connections whose stamp moved since are read in full and encoded again.
 """
 
 from __future__ import annotations
