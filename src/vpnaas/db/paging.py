@@ -110,12 +110,18 @@ class Pager(Reader):
         owner = scope is not None and scope.project is not None
 
         def build() -> Any:
-            chosen: Any
+            where: list[Clause]
             if which == "ids":
-                chosen = sa.bindparam("ids", expanding=True)
+                where = [table.c.id.in_(sa.bindparam("ids", expanding=True))]
+            elif self.dialect == "postgresql":
+                # the ids first, once, then the rows by key: as a semi-join,
+                # PostgreSQL's plan for a prepared statement depends on the
+                # table's statistics, and without them it probed the ids
+                # once per row of the list (4.8 ms at 1,000 rows, not 1)
+                written = sa.func.array(self._written_since(res).scalar_subquery())
+                where = [table.c.id == sa.any_(written)]
             else:
-                chosen = self._written_since(res).scalar_subquery()
-            where: list[Clause] = [table.c.id.in_(chosen)]
+                where = [table.c.id.in_(self._written_since(res).scalar_subquery())]
             if owner:
                 where.append(table.c.project_id == sa.bindparam("scope_project"))
             return sa.select(*self.select_columns(res, wanted)).where(*where)
