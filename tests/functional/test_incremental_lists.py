@@ -36,6 +36,7 @@ from tests.support.lists_world import (
     worlds,
 )
 from tests.support.matrix import ADMIN, OTHER, OWNER
+from vpnaas.api.cache import ResponseCache
 
 WORKERS = 4
 ROUNDS = 16
@@ -143,10 +144,14 @@ def test_a_status_write_reaches_a_kept_list(world: World) -> None:
 @pytest.mark.parametrize("change", ["description", "peer_cidrs"])
 def test_a_refreshed_list_reads_only_the_rows_written(world: World, change: str) -> None:
     """After an update of one connection (a plain attribute, or a list
-    attribute alone), each caller's refresh encodes that row alone, and
-    the body is the full read's."""
+    attribute alone), each caller's refresh encodes that row alone, the
+    body is the full read's, and its entity tag changed to the one a list
+    built in full gets (as another worker, with nothing kept, tags it)."""
+    before = {}
     for caller in (OWNER, ADMIN):
-        assert world.call("GET", CONNS, caller).status_code == 200
+        got = world.call("GET", CONNS, caller)
+        assert got.status_code == 200
+        before[caller] = got.headers["etag"]
     world.spy.encoded.clear()
     refreshes = world.spy.refreshes
     value: Any = "changed" if change == "description" else ["10.250.0.0/24"]
@@ -158,5 +163,11 @@ def test_a_refreshed_list_reads_only_the_rows_written(world: World, change: str)
         shown = {item["id"]: item for item in got.json["ipsec_site_connections"]}
         assert shown[world.conns[3]][change] == value
         assert got.content == world.fresh.simulate_get(CONNS, headers=world.headers[caller]).content
+        assert got.headers["etag"] != before[caller]
+        before[caller] = got.headers["etag"]
     assert world.spy.refreshes == refreshes + 2
     assert world.spy.encoded == [1, 1]
+    world.cached.app.controller.cache = ResponseCache()  # type: ignore[attr-defined]
+    for caller in (OWNER, ADMIN):
+        assert world.call("GET", CONNS, caller).headers["etag"] == before[caller]
+    assert world.spy.refreshes == refreshes + 2

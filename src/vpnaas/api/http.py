@@ -81,11 +81,18 @@ class _Tags:
         with self._lock:
             found = self._tags.get(id(body))
             if found is not None and found[0] is body:
+                self._tags.move_to_end(id(body))
                 return found[1]
-        # zlib's checksums run at memory speed; two of them and the length
-        # tell one list from its next version (not a defence against forgery:
-        # a tag only decides whether a client's own copy is still current)
+        # two checksums and the length tell one list from its next version
+        # (not a defence against forgery: a tag only decides whether a
+        # client's own copy is still current)
         tag = f'"{zlib.crc32(body):08x}{zlib.adler32(body):08x}-{len(body):x}"'
+        self.keep(body, tag)
+        return tag
+
+    def keep(self, body: bytes, tag: str) -> None:
+        """Remember ``tag`` as ``body``'s (a list kept as rows tags itself
+        from its rows' checksums, :mod:`vpnaas.api.lists`)."""
         if len(body) <= self.max_bytes // 8:
             with self._lock:
                 old = self._tags.pop(id(body), None)
@@ -94,7 +101,6 @@ class _Tags:
                 while self._bytes > self.max_bytes:
                     _, (evicted, _) = self._tags.popitem(last=False)
                     self._bytes -= len(evicted)
-        return tag
 
 
 #: a strong entity tag for a body (quoted, as it goes on the wire)
