@@ -9,9 +9,11 @@ other request. Here granian speaks RSGI instead; the body is awaited on the
 worker's event loop, within ``client_body_timeout`` and never beyond the
 size limit, and only a complete request reaches the WSGI application: on
 the loop itself when one request thread is configured, or on a pool of
-``threads``. With one request thread, a request without a body is answered
+``threads``. A request without a body never waits for the loop
+(:func:`answer_bodyless_first`): with one request thread it is answered
 where granian hands it over, on its blocking thread, as its WSGI interface
-did: it never waits for the loop (:func:`answer_bodyless_first`).
+did; with a pool, that thread hands it straight to a request thread, which
+answers it.
 
 The front also answers what must be refused before the application runs,
 each as a NeutronError document with its request id: a body that did not
@@ -147,17 +149,22 @@ class Bridge:
 
     __call__ = __rsgi__
 
-    def answer_now(self, scope: Any, proto: Any) -> bool:
-        """Answer a request without a body on the calling thread, if the
-        application runs on one thread; whether it did (else the request
-        goes to :meth:`__rsgi__` on the loop, which awaits its body)."""
+    def answer_now(
+        self, scope: Any, proto: Any, failed: Callable[[BaseException], None] | None = None
+    ) -> bool:
+        """Take a request without a body from the thread granian hands it
+        to: answer it there if the application runs on one thread, else
+        hand it straight to a request thread, which answers it (``failed``
+        gets what the application raised); whether it was taken (else the
+        request goes to :meth:`__rsgi__` on the loop, which awaits its body)."""
         headers = scope.headers
-        if self.pool is not None or "transfer-encoding" in headers:
-            return False
-        if headers.get("content-length", "0") != "0":
+        if "transfer-encoding" in headers or headers.get("content-length", "0") != "0":
             return False
         environ, refusal = self._environ(scope)
         app = self.app if refusal is None else RequestId(_Refusal(refusal))
+        if self.pool is not None:
+            self.pool.submit(_respond, app, environ, proto, failed)
+            return True
         with self.turn:
             status, answer_headers, data = call_wsgi(app, environ)
         proto.response_bytes(status, answer_headers, data)
@@ -225,6 +232,23 @@ class Bridge:
         return b"".join(chunks)
 
 
+def _respond(
+    app: WSGIApp,
+    environ: dict[str, Any],
+    proto: Any,
+    failed: Callable[[BaseException], None] | None,
+) -> None:
+    """Run ``app`` for a request on a request thread and answer it there."""
+    try:
+        answer = call_wsgi(app, environ)
+    except Exception as exc:
+        if failed is None:
+            raise
+        failed(exc)
+        return
+    proto.response_bytes(*answer)
+
+
 def answer_bodyless_first(bridge: Bridge) -> bool:
     """Have this granian worker offer each request to
     :meth:`Bridge.answer_now` on the blocking thread that receives it,
@@ -257,7 +281,9 @@ def answer_bodyless_first(bridge: Bridge) -> bool:
 
             def schedule(watcher: Any) -> None:
                 try:
-                    if context.copy().run(bridge.answer_now, watcher.scope, watcher.proto):
+                    if context.copy().run(
+                        bridge.answer_now, watcher.scope, watcher.proto, watcher.err
+                    ):
                         return
                 except Exception as exc:  # noqa: BLE001 - granian would drop it unseen
                     watcher.err(exc)
