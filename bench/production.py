@@ -13,7 +13,9 @@ b) ``list-writes``: the list while a paced writer updates connections
 c) ``uncached``: the list with ``--no-response-cache`` / the ``rows``
    ceiling of ``bench/production_ceilings.py``;
 d) ``writes-reads``: the update rate while lists saturate the server / the
-   update rate alone;
+   update rate alone; ``writes-reads-floor`` is its yardstick: the same on
+   the ``checked`` ceiling, whose update is one UPDATE and the counter's
+   bump (same workers and request threads as the list server of d));
 e) ``create``: the create rate / the create floor's.
 
 Each for SQLite and PostgreSQL. Servers and databases: ``bench/production_setup.py``.
@@ -234,6 +236,16 @@ def cells(drv: Driver) -> list[Cell]:
             alone,
         ),
         (
+            "writes-reads-floor",
+            "d') bare updates while bare lists saturate / bare updates alone (checked ceiling)",
+            0.0,
+            (1,),
+            lambda db, c: drv.under_reads(
+                drv.updates(f"{db}-rw-checked", db, c), drv.lists(f"{db}-rw-checked", 8)
+            ),
+            lambda db, c: drv.updates(f"{db}-rw-checked", db, c),
+        ),
+        (
             "create",
             "e) create / create floor",
             0.75,
@@ -306,7 +318,15 @@ def measure(todo: list[Cell], reps: int, seconds: int, warmup: int) -> None:
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
-    keys = ("list-2w", "list-2w-floor", "list-writes", "uncached", "writes-reads", "create")
+    keys = (
+        "list-2w",
+        "list-2w-floor",
+        "list-writes",
+        "uncached",
+        "writes-reads",
+        "writes-reads-floor",
+        "create",
+    )
     parser = argparse.ArgumentParser(prog="python -m bench.production", description=__doc__)
     parser.add_argument("--reps", type=int, default=3, help="repetitions (default 3)")
     parser.add_argument("--seconds", type=int, default=3, help="seconds per run (default 3)")

@@ -19,7 +19,11 @@ serves one of these through granian as ``vpnaas serve`` does (the same
     autocommit ``psycopg`` connection (or ``sqlite3`` one): the least a
     server must do per request to know that no worker or host has written
     since it encoded them. Against the static ceiling it shows what one
-    round trip per answer costs on its own.
+    round trip per answer costs on its own. A ``PUT`` of a connection's
+    ``description`` is the least an update can be: one transaction of the
+    UPDATE and the write counter's bump, a small answer. Updates among
+    saturating lists on it, against updates alone, are what the same
+    front keeps for writes when neither side costs more than that.
 
 ``floor`` (PostgreSQL; SQLite's is ``bench.ceilings floor``)
     The create floor of ``bench/ceilings.py`` on PostgreSQL through
@@ -128,25 +132,47 @@ def rows_app() -> WSGIApp:
     return app
 
 
+_BUMP = (
+    "INSERT INTO revisions (resource, number) VALUES (%s, 1)"
+    " ON CONFLICT (resource) DO UPDATE SET number = revisions.number + 1"
+)
+
+
 def checked_app() -> WSGIApp:
     """Static bytes after one counter read per request (see the module's docstring)."""
     driver = _Driver(os.environ[URL_ENV])
     body = Path(os.environ[BODY_ENV]).read_bytes()
     headers = [("Content-Type", _JSON), ("Content-Length", str(len(body)))]
     counter = f"SELECT number FROM revisions WHERE resource = {driver.mark}"
+    update = f"UPDATE {_CONNS} SET description = {driver.mark} WHERE id = {driver.mark}"
+    bump = _BUMP.replace("%s", driver.mark)
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        driver.connect(autocommit=True).execute(counter, ("ipsec_site_connection",)).fetchall()
+        conn = driver.connect(autocommit=True)
+        if environ["REQUEST_METHOD"] == "PUT":
+            return _update(conn, environ, start_response)
+        conn.execute(counter, ("ipsec_site_connection",)).fetchall()
         start_response("200 OK", headers)
         return [body]
+
+    def _update(conn: Any, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        obj = environ["PATH_INFO"].rsplit("/", 1)[-1]
+        description = json.loads(_body(environ))["ipsec_site_connection"]["description"]
+        conn.execute("BEGIN IMMEDIATE" if driver.sqlite else "BEGIN")
+        try:
+            conn.execute(update, (description, obj))
+            conn.execute(bump, ("ipsec_site_connection",))
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        answer = orjson.dumps({"ipsec_site_connection": {"id": obj, "description": description}})
+        start_response("200 OK", [("Content-Type", _JSON), ("Content-Length", str(len(answer)))])
+        return [answer]
 
     return app
 
 
-_BUMP = (
-    "INSERT INTO revisions (resource, number) VALUES (%s, 1)"
-    " ON CONFLICT (resource) DO UPDATE SET number = revisions.number + 1"
-)
 _GATEWAY_IPS = (
     "SELECT f.ip_address FROM ports p JOIN ports_fixed_ips f ON f.parent_id = p.id"
     " WHERE p.device_id = %s AND p.device_owner = 'network:router_gateway'"

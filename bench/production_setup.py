@@ -31,6 +31,7 @@ CONNS = "/v2.0/vpn/ipsec-site-connections"
 HEADERS = (("X-Project-Id", seed.PROJECT),)
 ROWS = 1000
 #: the databases of each kind: the list server's, the uncached one's, the creates'
+#: (and ``rw``: the ``checked`` ceiling's that takes updates, for d')
 DBS = ("list", "nocache", "write")
 
 
@@ -79,7 +80,7 @@ def _seed_sqlite(stack: Stack) -> None:
     first = work / "sqlite-list.sqlite"
     seed.copy_db(template, first)
     ids = seed.add_connections(first, ROWS - 2)
-    for name in DBS:
+    for name in (*DBS, "rw"):
         path = work / f"sqlite-{name}.sqlite"
         if path != first:
             seed.copy_db(first, path)
@@ -106,7 +107,7 @@ def _seed_postgresql(stack: Stack) -> None:
     )
     try:
         with admin.connect() as conn:
-            for name in (*DBS[1:], "floor"):
+            for name in (*DBS[1:], "floor", "rw"):
                 conn.exec_driver_sql(f'CREATE DATABASE "bench_{name}" TEMPLATE "bench_list"')
                 stack.urls[f"pg-{name}"] = (
                     sa.engine.make_url(first)
@@ -164,7 +165,9 @@ def _start(procs: list[Process]) -> None:
 
 def _static_ceiling(stack: Stack) -> None:
     """Ceiling (a): the exact bytes of both 2-worker servers' lists, 2 workers;
-    and the same bytes after one counter read a request (``checked``)."""
+    and the same bytes after one counter read a request (``checked``), also
+    with the workers of the list server of each database and updates on a
+    database of its own (``-rw``, for d')."""
     data = stack.workdir / "ceilings"
     index: dict[str, str] = {}
     for name in ("sqlite-list2w", "pg-list"):
@@ -179,4 +182,11 @@ def _static_ceiling(stack: Stack) -> None:
             production_ceiling, "checked", stack.urls[name], workers=2, options=served
         )
         stack.add(f"{name}-checked", checked, 2)
-    _start([stack.procs[name] for name in ("static2", "sqlite-list2w-checked", "pg-list-checked")])
+    for db, workers in (("sqlite", 1), ("pg", 2)):
+        served = ("--body", str(data / f"{'sqlite-list2w' if db == 'sqlite' else 'pg-list'}.body"))
+        checked = partial(
+            production_ceiling, "checked", stack.urls[f"{db}-rw"], workers=workers, options=served
+        )
+        stack.add(f"{db}-rw-checked", checked, workers)
+    started = ("static2", "sqlite-list2w-checked", "pg-list-checked")
+    _start([stack.procs[name] for name in (*started, "sqlite-rw-checked", "pg-rw-checked")])
