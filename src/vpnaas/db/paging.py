@@ -120,6 +120,13 @@ class Pager(Reader):
                 # once per row of the list (4.8 ms at 1,000 rows, not 1)
                 written = sa.func.array(self._written_since(res).scalar_subquery())
                 where = [table.c.id == sa.any_(written)]
+            elif self.dialect in ("mysql", "mariadb"):
+                # MariaDB runs the semi-join as a dependent subquery, once per
+                # row of the list (9 ms at 1,000 rows); both ranges of the
+                # index in one condition read only the rows written (0.7 ms)
+                column = self.schema.row_revision(res.member)
+                assert column is not None, res.member
+                where = [sa.or_(column > sa.bindparam("since"), column.is_(None))]
             else:
                 where = [table.c.id.in_(self._written_since(res).scalar_subquery())]
             if owner:
