@@ -149,9 +149,7 @@ class Bridge:
 
     __call__ = __rsgi__
 
-    def answer_now(
-        self, scope: Any, proto: Any, failed: Callable[[BaseException], None] | None = None
-    ) -> bool:
+    def answer_now(self, scope: Any, proto: Any, failed: Callable[[BaseException], None]) -> bool:
         """Take a request without a body from the thread granian hands it
         to: answer it there if the application runs on one thread, else
         hand it straight to a request thread, which answers it (``failed``
@@ -236,14 +234,12 @@ def _respond(
     app: WSGIApp,
     environ: dict[str, Any],
     proto: Any,
-    failed: Callable[[BaseException], None] | None,
+    failed: Callable[[BaseException], None],
 ) -> None:
     """Run ``app`` for a request on a request thread and answer it there."""
     try:
         answer = call_wsgi(app, environ)
-    except Exception as exc:
-        if failed is None:
-            raise
+    except Exception as exc:  # noqa: BLE001 - granian answers it; the pool would drop it unseen
         failed(exc)
         return
     proto.response_bytes(*answer)
