@@ -7,13 +7,18 @@ and reports wrk's summary as one JSON line, which :func:`run` parses.
 
 from __future__ import annotations
 
+import http.client
 import json
 import shutil
 import subprocess
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Request", "WrkResult", "ensure_wrk", "run"]
+__all__ = ["PacedWriter", "Request", "WrkResult", "ensure_wrk", "run"]
+
+_CONNECTIONS = "/v2.0/vpn/ipsec-site-connections"
 
 _MARK = "BENCH_JSON "
 
@@ -150,3 +155,38 @@ def run(
                 p99_ms=doc["p99_us"] / 1000,
             )
     raise RuntimeError(f"wrk gave no summary (exit {proc.returncode}): {proc.stderr[-2000:]}")
+
+
+class PacedWriter:
+    """PUTs a new ``description`` to the connections in ``ids`` in turn, at
+    ``rate`` a second, through one keep-alive HTTP connection."""
+
+    def __init__(
+        self, host: str, port: int, ids: Path, rate: float, headers: Iterable[tuple[str, str]]
+    ) -> None:
+        self.host, self.port = host, port
+        self.ids = ids.read_text().split()
+        self.interval = 1.0 / rate
+        self.headers = {**dict(headers), "Content-Type": "application/json"}
+        self.done = 0
+        self.errors = 0
+        self.rate = 0.0
+
+    def run(self, seconds: float) -> None:
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
+        started = time.monotonic()
+        try:
+            while (now := time.monotonic()) - started < seconds:
+                slot = started + self.done * self.interval
+                if slot > now:
+                    time.sleep(slot - now)
+                obj = self.ids[self.done % len(self.ids)]
+                body = json.dumps({"ipsec_site_connection": {"description": f"w{self.done}"}})
+                conn.request("PUT", f"{_CONNECTIONS}/{obj}", body, self.headers)
+                resp = conn.getresponse()
+                resp.read()
+                self.errors += resp.status != 200
+                self.done += 1
+        finally:
+            conn.close()
+            self.rate = self.done / (time.monotonic() - started)

@@ -8,6 +8,9 @@ a) ``list-2w``: the list of 1,000 on 2 workers / the static ceiling serving
    its exact bytes on 2 workers; ``list-2w-floor`` is its yardstick: the
    ``checked`` ceiling (the same bytes after one counter read) / the static
    ceiling, what one round trip per answer leaves on its own;
+   ``list-2w-1t`` (PostgreSQL): the same list server with one request
+   thread a worker, which answers each request on the thread that
+   receives it, with no hand-off to a pool;
 b) ``list-writes``: the list while a paced writer updates connections
    through the API 20 times a second / the same list with no writes;
 c) ``uncached``: the list with ``--no-response-cache`` / the ``rows``
@@ -28,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import http.client
 import json
 import math
 import os
@@ -125,7 +127,8 @@ class Driver:
         """``run`` while a thread PUTs a connection 20 times a second."""
 
         def both(seconds: int) -> dict[str, Any]:
-            writer = PacedWriter(self.stack.procs[server].port, self.stack.update_ids[db])
+            port, ids = self.stack.procs[server].port, self.stack.update_ids[db]
+            writer = load.PacedWriter(HOST, port, ids, WRITES_PER_SECOND, HEADERS)
             thread = threading.Thread(target=writer.run, args=(seconds + 1.0,))
             thread.start()
             try:
@@ -148,38 +151,6 @@ class Driver:
             return {**result, "lists_per_s": listed["rps"]}
 
         return both
-
-
-class PacedWriter:
-    """PUTs a new description to the connections in turn at a fixed rate."""
-
-    def __init__(self, port: int, ids: Path, rate: float = WRITES_PER_SECOND) -> None:
-        self.port = port
-        self.ids = ids.read_text().split()
-        self.interval = 1.0 / rate
-        self.done = 0
-        self.errors = 0
-        self.rate = 0.0
-
-    def run(self, seconds: float) -> None:
-        conn = http.client.HTTPConnection(HOST, self.port, timeout=60)
-        headers = {**dict(HEADERS), "Content-Type": "application/json"}
-        started = time.monotonic()
-        try:
-            while (now := time.monotonic()) - started < seconds:
-                slot = started + self.done * self.interval
-                if slot > now:
-                    time.sleep(slot - now)
-                obj = self.ids[self.done % len(self.ids)]
-                body = json.dumps({"ipsec_site_connection": {"description": f"w{self.done}"}})
-                conn.request("PUT", f"{CONNS}/{obj}", body, headers)
-                resp = conn.getresponse()
-                resp.read()
-                self.errors += resp.status != 200
-                self.done += 1
-        finally:
-            conn.close()
-            self.rate = self.done / (time.monotonic() - started)
 
 
 def cells(drv: Driver) -> list[Cell]:
@@ -209,6 +180,14 @@ def cells(drv: Driver) -> list[Cell]:
             0.0,
             (1, 8),
             lambda db, c: drv.lists(f"{two(db)}-checked", c, f"/{two(db)}{CONNS}"),
+            lambda db, c: drv.lists("static2", c, f"/{two(db)}{CONNS}"),
+        ),
+        (
+            "list-2w-1t",
+            "a'') the list server with one request thread a worker / static ceiling",
+            0.0,
+            (1, 8),
+            lambda db, c: drv.lists(f"{db}-list-1t", c),
             lambda db, c: drv.lists("static2", c, f"/{two(db)}{CONNS}"),
         ),
         (
@@ -267,6 +246,7 @@ def cells(drv: Driver) -> list[Cell]:
         for key, label, target, conns, measure, base in figures
         for db, name in DBS.items()
         for c in conns
+        if (key, db) != ("list-2w-1t", "sqlite")  # one thread is SQLite's default
     ]
 
 
@@ -321,6 +301,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     keys = (
         "list-2w",
         "list-2w-floor",
+        "list-2w-1t",
         "list-writes",
         "uncached",
         "writes-reads",

@@ -35,9 +35,10 @@ from typing import Any
 
 from bench import load
 from bench.front import _cpu_seconds
-from bench.production import PacedWriter
+from bench.production import WRITES_PER_SECOND
 from bench.production_setup import CONNS, HEADERS, Stack, start_stack
 from bench.profile import _bucket
+from bench.servers import HOST
 
 __all__ = ["main"]
 
@@ -107,7 +108,7 @@ def profile(stack: Stack, label: str, server: str, writes: bool, kind: str, args
     proc = stack.procs[server]
     db = server.split("-")[0]
     work: Path = args.work
-    writer = PacedWriter(proc.port, stack.update_ids[db])
+    writer = load.PacedWriter(HOST, proc.port, stack.update_ids[db], WRITES_PER_SECOND, HEADERS)
     thread = threading.Thread(target=writer.run, args=(args.seconds + 2.0,))
     if writes:
         thread.start()

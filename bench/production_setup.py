@@ -143,6 +143,8 @@ def start_stack(workdir: Path) -> Stack:
             stack.add(f"{db}-write", _serve(urls["write"], 1))
             stack.add(f"{db}-nocache", _serve(urls["nocache"], 1, "--no-response-cache"))
             stack.add(f"{db}-rows", partial(production_ceiling, "rows", urls["nocache"]))
+        # a): the PostgreSQL list server again, answering where it receives
+        stack.add("pg-list-1t", _serve(stack.urls["pg-list"], 2, "--threads", "1"), 2)
         stack.add("sqlite-list2w", _serve(stack.urls["sqlite-list2w"], 2), 2)
         stack.add("pg-floor", partial(production_ceiling, "floor", stack.urls["pg-floor"]))
         stack.add(
