@@ -73,16 +73,45 @@ def create_engine(url: str, opts: PoolOptions, *, autocommit: bool = False) -> E
         # PostgreSQL's default; MariaDB >= 11.6's snapshot isolation would
         # otherwise fail writers that touch a row another transaction changed
         extra["isolation_level"] = "READ COMMITTED"
-    return sa.create_engine(
+    engine = sa.create_engine(
         url,
         **extra,
         pool_size=opts.max_pool_size,
         max_overflow=opts.max_overflow,
         pool_timeout=opts.pool_timeout,
         pool_recycle=opts.connection_recycle_time,
-        pool_pre_ping=not autocommit,
+        pool_pre_ping=False,
         hide_parameters=True,  # a psk must never reach a log line via an error
     )
+    if not autocommit:
+        _ping_when_idle(engine)
+    return engine
+
+
+#: a pooled connection unused for this long is pinged before a transaction
+IDLE_PING = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection as it is taken out only when it sat unused
+    for :data:`IDLE_PING` seconds or more; one the server dropped is
+    replaced by a new one before the transaction begins. A connection given
+    back moments ago is taken as it is: under load that saves every
+    transaction a round trip (docs/decisions.md, "Databases")."""
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["returned"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get("returned")
+        if returned is None or time.monotonic() - returned < IDLE_PING:
+            return  # just connected, or in use a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise sa.exc.DisconnectionError() from exc  # the pool connects anew
 
 
 #: SQLSTATEs / MySQL error numbers of a transaction the database gave up on
