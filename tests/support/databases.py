@@ -5,7 +5,8 @@ Servers are started and stopped by ``scripts/db-server`` (see its header):
 directory on a free loopback port and stops it (by its data directory) at the
 end. :func:`create_database` makes a fresh, uniquely named database on a
 running server and returns its SQLAlchemy URL; :func:`drop_database` removes
-it again (:func:`fresh_database` does both).
+it again (:func:`fresh_database` does both); :func:`migrated` opens vpnaas'
+:class:`~vpnaas.db.engine.Database` on one, migrated to the newest schema.
 
 Collation of the databases made here, unless ``collation`` or the environment
 variable ``VPNAAS_TEST_DATABASE_COLLATION`` says otherwise:
@@ -45,6 +46,8 @@ from sqlalchemy.engine import URL, Engine
 from sqlalchemy.pool import NullPool
 
 from tests.support.net import free_port
+from vpnaas.db import migrate
+from vpnaas.db.engine import Database
 
 __all__ = [
     "COLLATION_ENV",
@@ -55,6 +58,7 @@ __all__ = [
     "drop_database",
     "free_port",
     "fresh_database",
+    "migrated",
     "running_server",
     "start_server",
     "stop_server",
@@ -212,3 +216,15 @@ def fresh_database(server_url: str, *, collation: str | None = None) -> Iterator
         yield url
     finally:
         drop_database(url)
+
+
+@contextmanager
+def migrated(url: str) -> Iterator[Database]:
+    """vpnaas' :class:`Database` on ``url``, migrated to the newest schema as
+    ``vpnaas db upgrade`` does, for the duration of the block."""
+    db = Database(url)
+    try:
+        migrate.upgrade(db.engine)
+        yield db
+    finally:
+        db.dispose()

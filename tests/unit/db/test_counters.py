@@ -24,7 +24,6 @@ import pytest
 
 from tests.support import databases
 from vpnaas import errors
-from vpnaas.db import migrate
 from vpnaas.db.counters import Coalesced, Counters
 from vpnaas.db.engine import Database
 from vpnaas.db.repo import Repo
@@ -49,19 +48,12 @@ def postgresql_server() -> Iterator[str]:
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     if request.param == "sqlite":
-        db = Database(f"sqlite:///{tmp_path}/vpnaas.sqlite")
-        migrate.upgrade(db.engine)
-        yield db
-        db.dispose()
+        with databases.migrated(f"sqlite:///{tmp_path}/vpnaas.sqlite") as db:
+            yield db
         return
     server_url = request.getfixturevalue("postgresql_server")
-    with databases.fresh_database(server_url) as url:
-        db = Database(url)
-        migrate.upgrade(db.engine)
-        try:
-            yield db
-        finally:
-            db.dispose()
+    with databases.fresh_database(server_url) as url, databases.migrated(url) as db:
+        yield db
 
 
 def write(db: Database, member: str = "ikepolicy") -> None:

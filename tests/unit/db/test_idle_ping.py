@@ -16,7 +16,6 @@ import pytest
 from tests.support import databases
 from vpnaas import errors
 from vpnaas.db import engine as engine_module
-from vpnaas.db import migrate
 from vpnaas.db.engine import Database
 
 pytestmark = pytest.mark.slow
@@ -33,13 +32,8 @@ def server_url(request: pytest.FixtureRequest) -> Iterator[str]:
 @pytest.fixture
 def database(server_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
     monkeypatch.setattr(engine_module, "IDLE_PING", IDLE)
-    with databases.fresh_database(server_url) as url:
-        db = Database(url)
-        migrate.upgrade(db.engine)
-        try:
-            yield db
-        finally:
-            db.dispose()
+    with databases.fresh_database(server_url) as url, databases.migrated(url) as db:
+        yield db
 
 
 class Pings:

@@ -40,23 +40,16 @@ def _kinds() -> list[str]:
     return ["sqlite", "server"] if os.environ.get(SERVER_URL_ENV) else ["sqlite"]
 
 
-@contextmanager
-def migrated(url: str) -> Iterator[Database]:
-    db = Database(url)
-    try:
-        migrate.upgrade(db.engine)
-        yield db
-    finally:
-        db.dispose()
-
-
 @pytest.fixture(params=_kinds())
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     if request.param == "sqlite":
-        with migrated(f"sqlite:///{tmp_path}/vpnaas.sqlite") as db:
+        with databases.migrated(f"sqlite:///{tmp_path}/vpnaas.sqlite") as db:
             yield db
     else:
-        with databases.fresh_database(os.environ[SERVER_URL_ENV]) as url, migrated(url) as db:
+        with (
+            databases.fresh_database(os.environ[SERVER_URL_ENV]) as url,
+            databases.migrated(url) as db,
+        ):
             yield db
 
 
