@@ -20,7 +20,7 @@ from vpnaas.db.engine import Database
 
 pytestmark = pytest.mark.slow
 
-IDLE = 0.3  # seconds: IDLE_PING for these tests
+IDLE = engine_module.IDLE_PING
 
 
 @pytest.fixture(scope="module", params=databases.KINDS)
@@ -30,8 +30,7 @@ def server_url(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 @pytest.fixture
-def database(server_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
-    monkeypatch.setattr(engine_module, "IDLE_PING", IDLE)
+def database(server_url: str) -> Iterator[Database]:
     with databases.fresh_database(server_url) as url, databases.migrated(url) as db:
         yield db
 
