@@ -116,7 +116,11 @@ class SharedStates:
     rows, not 50; under a stream of writes, one build every
     ``min_interval`` seconds at most, and never more than a sixth of a
     core (a build of 1,000 connections takes a while, in the process that
-    serves the API)."""
+    serves the API).
+
+    An agent that starts waiting while a build waits out its pause is in
+    that build (docs/agent-protocol.md §state): waiters are counted under
+    a lock of their own, not under the one the build holds."""
 
     def __init__(
         self,
@@ -134,6 +138,7 @@ class SharedStates:
         self.lock = threading.Lock()
         self.version: Version | None = None
         self.states: dict[Key, dict[str, Any]] = {}
+        self.waiting_lock = threading.Lock()
         self.waiting: Counter[Key] = Counter()
 
     def get(self, version: Version, key: Key) -> dict[str, Any]:
@@ -145,8 +150,10 @@ class SharedStates:
                 if pause > 0:  # a stream of writes: build at most every min_interval
                     time.sleep(pause)
                     version = self.current()
+                with self.waiting_lock:
+                    keys = sorted({*self.waiting, key})
                 started = time.thread_time()  # the wall time would count the wait for the GIL
-                self.states = self.build(sorted({*self.waiting, key}))
+                self.states = self.build(keys)
                 self.version = version
                 self.built = time.monotonic()
                 self.pause = max(self.min_interval, 5 * (time.thread_time() - started))
@@ -156,12 +163,12 @@ class SharedStates:
 
     @contextmanager
     def waiting_for(self, key: Key) -> Iterator[None]:
-        with self.lock:
+        with self.waiting_lock:
             self.waiting[key] += 1
         try:
             yield
         finally:
-            with self.lock:
+            with self.waiting_lock:
                 self.waiting[key] -= 1
                 if not self.waiting[key]:
                     del self.waiting[key]

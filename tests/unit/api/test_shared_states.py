@@ -79,3 +79,34 @@ def test_a_build_after_the_pause_reads_the_counters_again() -> None:
     assert state["revision"] == str(_version(7))
     assert builds.seen == [_version(1), _version(7)]
     assert shared.get(_version(7), ROUTER) is state
+
+
+def test_an_agent_that_starts_waiting_during_the_pause_is_in_that_build() -> None:
+    """Two agents polling in turn: the second starts waiting while the
+    first's build waits out the pause, and is answered by that build (it
+    once had to wait for a build of its own, one pause later)."""
+    counters = Counters(_version(1))
+    keys: list[list[tuple[str, ...]]] = []
+
+    def build(wanted: list[tuple[str, ...]]) -> dict[tuple[str, ...], dict[str, Any]]:
+        keys.append(wanted)
+        return {key: {"revision": str(counters.version)} for key in wanted}
+
+    shared = SharedStates(build, min_interval=0.4, current=counters)
+    shared.get(_version(1), ROUTER)
+    counters.version = _version(2)
+    answers: dict[tuple[str, ...], dict[str, Any]] = {}
+
+    def wait(key: tuple[str, ...]) -> None:
+        with shared.waiting_for(key):
+            answers[key] = shared.get(_version(2), key)
+
+    first = threading.Thread(target=wait, args=(ROUTER,))
+    first.start()
+    threading.Event().wait(0.1)  # the first is in its pause now
+    second = threading.Thread(target=wait, args=(("r2",),))
+    second.start()
+    first.join(5)
+    second.join(5)
+    assert keys == [[ROUTER], [ROUTER, ("r2",)]]
+    assert answers[("r2",)]["revision"] == str(_version(2))
