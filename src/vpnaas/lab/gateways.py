@@ -76,6 +76,7 @@ charon {{
     main {{
       path = {dir}/charon.log
       time_format = %b %e %T
+      time_add_ms = yes
       flush_line = yes
       default = 1
     }}
