@@ -4,9 +4,8 @@ Threads: one long-polls the server for the desired state, one listens to
 charon's events, one posts reports; the loop itself is the only one that
 changes charon or the routes. It wakes on a new desired state, on an
 event, and every half second; it reconciles fully on a new desired state
-(once the states stop coming for :data:`SETTLE` seconds, or
-:data:`HOLD_MAX` after the first: a burst of creates costs a few reloads,
-not one per create), when charon's session was lost or charon restarted,
+(paced by :class:`~vpnaas.agent.pacing.Pacing`: a burst of creates costs
+a few reloads, not one per create), when charon's session was lost or charon restarted,
 and every ``resync_interval`` seconds; it reports at once when a status
 changed and every ``report_interval`` seconds as a heartbeat.
 
@@ -33,6 +32,7 @@ from vpnaas.agent.client import ServerClient, ServerUnavailable
 from vpnaas.agent.events import LOG_EVENT, EventListener
 from vpnaas.agent.initiate import Initiator, Outcome
 from vpnaas.agent.ledger import IKE_REKEY, IKE_UPDOWN, IkeLedger, ended_entries
+from vpnaas.agent.pacing import TICK, Pacing
 from vpnaas.agent.reconcile import Reconciler
 from vpnaas.agent.routes import Routes
 from vpnaas.agent.status import (
@@ -52,24 +52,11 @@ __all__ = ["Agent", "AgentOptions"]
 
 LOG = logging.getLogger(__name__)
 
-TICK = 0.5
 POLL_WAIT = 30
 BINARY = "vpnaas-agent"
-#: a new desired state is applied once none newer came for this long ...
-SETTLE = 0.15
-#: ... or this long after the first one not applied yet (during a stream
-#: of creates: a reload costs the agent and charon little, and the tunnels
-#: created so far come up meanwhile); both this much later on a gateway
-#: that starts a group at load: the peer gets the same state at the same
-#: moment, and the children charon starts as it loads them are refused if
-#: the peer has not loaded them yet
-HOLD_MAX = 0.4
-START_LAG = 0.15
-#: a round is followed by this many times its own length without one
-#: (so rounds take at most a fifth of a core), up to :data:`TICK`
-REST = 4
 #: changes seen within this long of the first go in one report
 COALESCE = 0.05
+CHILD_UPDOWN = "child-updown"
 
 
 _GONE = ConnStatus(ACTIVE)  # a connection no longer wanted is not reported at all
@@ -109,8 +96,7 @@ class Agent:
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._pending: DesiredState | None = None
-        # when the pending state came, the first one not applied, and the lag
-        self._offered = (0.0, 0.0, 0.0)
+        self.pacing = Pacing()
         self._outcomes: list[Outcome] = []
         self._logged: list[tuple[str, str]] = []
         self._resync = True
@@ -140,6 +126,9 @@ class Agent:
                 self.ledger.note(*found)
             with self._lock:
                 self._logged.append(found)
+        elif kind == CHILD_UPDOWN and message.get("up") == "yes":
+            with self._lock:
+                self.pacing.ups += 1
         elif kind in (IKE_UPDOWN, IKE_REKEY):
             ended = self.ledger.event(kind, message)
             if ended is not None:
@@ -173,9 +162,8 @@ class Agent:
         now = time.monotonic()
         starts = any(start_action(conn) == "start" for conn in desired.connections)
         with self._lock:
-            first = self._offered[1] if self._pending is not None else now
+            self.pacing.offer(now, self._pending is None, starts)
             self._pending = desired
-            self._offered = (now, first, START_LAG if starts else 0.0)
         self._wake.set()
 
     @property
@@ -189,8 +177,7 @@ class Agent:
         until it may (more may come meanwhile). Under the lock."""
         if self._pending is None or self.reconciler.desired is None:
             return 0.0
-        last, first, lag = self._offered
-        return max(0.0, min(last + SETTLE, first + HOLD_MAX) + lag - now)
+        return self.pacing.due_in(now)
 
     def _next_wait(self, now: float) -> float:
         """How long the loop may sleep: until the pending desired state is
@@ -214,15 +201,17 @@ class Agent:
         while not self._stop.is_set():
             began = time.monotonic()
             self.step()
-            # REST times as long again before the next round, however many
-            # events come: while charon brings hundreds of children up,
+            # a rest a few times as long before the next round, however
+            # many events come: while charon brings hundreds of children up,
             # rounds woken by each event took the CPU it needed (a group's
             # DOWN does not wait: the event thread reports it); a desired
-            # state that becomes due meanwhile does not wait
-            rest_until = time.monotonic() + min(REST * (time.monotonic() - began), TICK)
+            # state that becomes due meanwhile, or the last connections
+            # coming up, end it
+            rest_until = time.monotonic() + self.pacing.rest(time.monotonic() - began)
             while not self._stop.wait(min(0.05, max(0.0, rest_until - time.monotonic()))):
                 with self._lock:
                     due = self._pending is not None and not self._settled(time.monotonic())
+                    due = due or self.pacing.rest_over()
                 if due or time.monotonic() >= rest_until:
                     break
             with self._lock:
@@ -305,6 +294,8 @@ class Agent:
             sas = self._list_sas()
         self._apply_logged()  # a down event the read saw follows its reason's log line
         statuses = rec.statuses(sas) if desired is not None else {}
+        with self._lock:
+            self.pacing.connecting = sum(st.reason == CONNECTING for st in statuses.values())
         if self._went_down(statuses):  # before the routes, which may take a while
             self._publish(statuses)
         if sas is not None and rec.charon is not None and desired is not None:
@@ -321,6 +312,8 @@ class Agent:
 
     def _list_sas(self) -> list[dict[str, Any]] | None:
         """``list-sas``, without the IKE SAs charon's events ended."""
+        with self._lock:
+            self.pacing.ups = 0  # counted again from this read on
         began = time.monotonic()
         return self.ledger.read(self.reconciler.list_sas(), began)
 
