@@ -103,7 +103,10 @@ def test_an_agent_that_starts_waiting_during_the_pause_is_in_that_build() -> Non
 
     first = threading.Thread(target=wait, args=(ROUTER,))
     first.start()
-    threading.Event().wait(0.1)  # the first is in its pause now
+    for _ in range(200):  # until the first holds the build's lock, in its pause
+        if shared.lock.locked():
+            break
+        threading.Event().wait(0.005)
     second = threading.Thread(target=wait, args=(("r2",),))
     second.start()
     first.join(5)
