@@ -15,12 +15,13 @@ import vici.exception
 
 from vpnaas.agent.charon import Charon, CharonUnavailable, decode
 
-__all__ = ["EVENTS", "LOG_EVENT", "EventListener"]
+__all__ = ["CHILD_UPDOWN", "EVENTS", "LOG_EVENT", "EventListener"]
 
 LOG = logging.getLogger(__name__)
 
 LOG_EVENT = "log"
-EVENTS = ("ike-updown", "child-updown", "ike-rekey", "child-rekey", LOG_EVENT)
+CHILD_UPDOWN = "child-updown"
+EVENTS = ("ike-updown", CHILD_UPDOWN, "ike-rekey", "child-rekey", LOG_EVENT)
 #: pseudo-events for the session itself
 LOST = "session-lost"
 CONNECTED = "session-connected"

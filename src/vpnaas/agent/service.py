@@ -29,7 +29,7 @@ from vpnaas.agent.acks import Acks
 from vpnaas.agent.charon import since_utc
 from vpnaas.agent.charonconf import read_retransmit
 from vpnaas.agent.client import ServerClient, ServerUnavailable
-from vpnaas.agent.events import LOG_EVENT, EventListener
+from vpnaas.agent.events import CHILD_UPDOWN, LOG_EVENT, EventListener
 from vpnaas.agent.initiate import Initiator, Outcome
 from vpnaas.agent.ledger import IKE_REKEY, IKE_UPDOWN, IkeLedger, ended_entries
 from vpnaas.agent.pacing import TICK, Pacing
@@ -56,7 +56,6 @@ POLL_WAIT = 30
 BINARY = "vpnaas-agent"
 #: changes seen within this long of the first go in one report
 COALESCE = 0.05
-CHILD_UPDOWN = "child-updown"
 
 
 _GONE = ConnStatus(ACTIVE)  # a connection no longer wanted is not reported at all
